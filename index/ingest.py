@@ -1,0 +1,107 @@
+"""Files in, searchable store out: parse → chunk → embed → store → FAISS snapshot."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from index.chunk import Chunker
+from index.embed import Embedder
+from index.parse import ParseError, find_article_files, parse_file
+from index.store import Store
+from index.types import Article
+from index.vectors import write_snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    chunks: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return ", ".join(parts) + f"; {self.chunks} chunks embedded"
+
+
+class Ingestor:
+    """Adds or replaces articles; each batch of documents is committed atomically, and the
+    FAISS snapshot is written once at the end (a crash before that is repaired on load)."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, chunker: Chunker, data_dir: Path, vector_factory: str, batch_docs: int = 64
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunker = chunker
+        self.data_dir = Path(data_dir)
+        self.vector_factory = vector_factory
+        self.batch_docs = batch_docs
+        store.check_embedding_model(embedder.model_name, embedder.dim)
+
+    def ingest_paths(self, paths: list[Path], progress: bool = False) -> IngestReport:
+        """Raises FileNotFoundError before touching anything if a path is missing; a file that
+        cannot be parsed is reported and skipped, the others are still ingested."""
+        report = IngestReport()
+        articles: list[Article] = []
+        seen: dict[str, str] = {}
+        for path in find_article_files(paths):
+            try:
+                parsed = parse_file(path)
+            except (ParseError, OSError) as exc:
+                report.failed.append((str(path), str(exc)))
+                continue
+            for article in parsed:
+                if article.doc_id in seen:
+                    report.failed.append((str(path), f"duplicate doc_id {article.doc_id!r} (also in {seen[article.doc_id]})"))
+                    continue
+                seen[article.doc_id] = str(path)
+                articles.append(article)
+        self.ingest_articles(articles, report, progress)
+        return report
+
+    def ingest_articles(self, articles: list[Article], report: IngestReport | None = None, progress: bool = False) -> IngestReport:
+        report = report or IngestReport()
+        todo = []
+        for article in articles:
+            if self.store.is_current(article):
+                report.unchanged.append(article.doc_id)
+            else:
+                todo.append(article)
+        chunked = [(a, self.chunker.chunk(a)) for a in todo]
+        bar = tqdm(total=sum(len(c) for _, c in chunked), unit="chunk", desc="embedding", disable=not progress)
+        for lo in range(0, len(chunked), self.batch_docs):
+            batch = chunked[lo : lo + self.batch_docs]
+            texts = [c.text for _, chunks in batch for c in chunks]
+            vectors = self.embedder.embed_passages(texts)
+            items, offset = [], 0
+            for article, chunks in batch:
+                items.append((article, chunks, vectors[offset : offset + len(chunks)]))
+                offset += len(chunks)
+                existed = self.store.document(article.doc_id) is not None
+                (report.updated if existed else report.added).append(article.doc_id)
+            self.store.upsert(items)
+            report.chunks += len(texts)
+            bar.update(len(texts))
+        bar.close()
+        if todo:
+            self.write_snapshot()
+        return report
+
+    def delete(self, doc_id: str) -> bool:
+        deleted = self.store.delete(doc_id)
+        if deleted:
+            self.write_snapshot()
+        return deleted
+
+    def write_snapshot(self) -> Path:
+        return write_snapshot(self.data_dir, self.store, self.vector_factory, self.embedder.dim)

@@ -1,0 +1,234 @@
+"""Files to Articles: text, title, date and source, from .txt/.md/.html/.json/.jsonl.
+
+The article text is kept exactly as it will be stored, because every citation offset
+the product returns points into it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html.parser
+import json
+import re
+from pathlib import Path
+
+from index.sentences import sentence_spans
+from index.types import Article
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"}
+TEXT_FIELDS = ("text", "body", "content", "article")
+MAX_TITLE_CHARS = 120
+
+_HEADER = re.compile(r"^\s*(date|title|source)\s*[:=]?\s+(.+?)\s*$", re.IGNORECASE)
+_INLINE_DATE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DOC_ID = re.compile(r"^[\w.\-]{1,200}$")
+
+
+class ParseError(ValueError):
+    """A file that cannot become an article; the message names the file and the reason."""
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Dates arrive as '2025-09-09', ISO timestamps or longer strings starting with one."""
+    if value is None or value == "":
+        return None
+    match = _ISO_DATE.search(str(value))
+    if not match:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def valid_doc_id(doc_id: str) -> str:
+    if not _DOC_ID.match(doc_id):
+        raise ParseError(f"invalid doc_id {doc_id!r}: use letters, digits, '.', '_' or '-' (at most 200)")
+    return doc_id
+
+
+def _first_sentence(text: str) -> str:
+    spans = sentence_spans(text)
+    sentence = text[spans[0][0] : spans[0][1]] if spans else ""
+    if len(sentence) <= MAX_TITLE_CHARS:
+        return sentence
+    return sentence[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def parse_plain(text: str, doc_id: str, path: str | None = None, markdown: bool = False) -> Article:
+    """Plain text or markdown: optional header lines (`date 2025-09-09`, `title: …`, `source: …`),
+    a markdown `# heading` as title, else the first sentence."""
+    if not text.strip():
+        raise ParseError(f"{path or doc_id}: the article is empty")
+    meta: dict[str, str] = {}
+    body_start = 0
+    inline = _INLINE_DATE.match(text)
+    if inline:
+        meta["date"] = inline[1]
+        body_start = inline.end()
+    else:
+        for line in text[: 2000].splitlines(keepends=True):
+            match = _HEADER.match(line)
+            if not match or match[1].lower() in meta:
+                break
+            meta[match[1].lower()] = match[2]
+            body_start += len(line)
+    body = text[body_start:]
+    title = meta.get("title")
+    if not title and markdown:
+        heading = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", body, re.MULTILINE)
+        title = heading[1] if heading else None
+    return Article(
+        doc_id=valid_doc_id(doc_id),
+        title=(title or _first_sentence(body) or doc_id)[: MAX_TITLE_CHARS + 1],
+        text=text,
+        date=parse_date(meta.get("date")),
+        source=meta.get("source"),
+        path=path,
+    )
+
+
+class _HTMLText(html.parser.HTMLParser):
+    """Visible text of a page, block elements on their own lines, plus title/date/site metadata."""
+
+    BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section", "tr", "blockquote"}
+    SKIP = {"script", "style", "noscript", "template", "head"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self.meta: dict[str, str] = {}
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "meta":
+            key = (attrs.get("property") or attrs.get("name") or "").lower()
+            if key and attrs.get("content"):
+                self.meta[key] = attrs["content"]
+        if tag == "title":
+            self._in_title = True
+        if tag in self.SKIP:
+            self._skip += 1
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
+        return "\n".join(line for line in lines if line)
+
+
+def parse_html(markup: str, doc_id: str, path: str | None = None) -> Article:
+    parser = _HTMLText()
+    parser.feed(markup)
+    parser.close()
+    text = parser.text()
+    if not text.strip():
+        raise ParseError(f"{path or doc_id}: the page has no visible text")
+    meta = parser.meta
+    title = meta.get("og:title") or parser.title.strip() or _first_sentence(text)
+    date = next((parse_date(meta[k]) for k in ("article:published_time", "date", "pubdate", "dc.date") if k in meta), None)
+    return Article(
+        doc_id=valid_doc_id(doc_id),
+        title=" ".join(title.split())[: MAX_TITLE_CHARS + 1],
+        text=text,
+        date=date,
+        source=meta.get("og:site_name") or meta.get("author"),
+        path=path,
+    )
+
+
+def parse_record(record: object, default_id: str, path: str | None = None) -> Article:
+    """One JSON object: a text field (text/body/content/article) and optional id/title/date/source."""
+    where = f"{path or default_id}"
+    if not isinstance(record, dict):
+        raise ParseError(f"{where}: expected a JSON object with a text field, got {type(record).__name__}")
+    text = next((record[f] for f in TEXT_FIELDS if isinstance(record.get(f), str)), None)
+    if text is None:
+        raise ParseError(f"{where}: no text field (one of {', '.join(TEXT_FIELDS)})")
+    if not text.strip():
+        raise ParseError(f"{where}: the article text is empty")
+    doc_id = str(record.get("doc_id") or record.get("id") or default_id)
+    title = record.get("title")
+    date = next((parse_date(record[k]) for k in ("date", "published_at", "published") if record.get(k)), None)
+    return Article(
+        doc_id=valid_doc_id(doc_id),
+        title=str(title)[: MAX_TITLE_CHARS + 1] if title else _first_sentence(text),
+        text=text,
+        date=date,
+        source=str(record["source"]) if record.get("source") else None,
+        path=path,
+    )
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise ParseError(f"{path}: binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{path}: not UTF-8 text (byte {exc.start}); convert it to UTF-8 first") from None
+
+
+def parse_file(path: Path) -> list[Article]:
+    """Parse one file into its articles (a JSON list or a JSONL file holds several)."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ParseError(f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    text = _read_text(path)
+    if not text.strip():
+        raise ParseError(f"{path}: the file is empty")
+    stem = path.stem
+    if suffix in (".html", ".htm"):
+        return [parse_html(text, stem, str(path))]
+    if suffix == ".jsonl":
+        articles = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ParseError(f"{path}:{n}: invalid JSON ({exc.msg})") from None
+                articles.append(parse_record(record, f"{stem}-{n}", f"{path}:{n}"))
+        return articles
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        if isinstance(data, list):
+            return [parse_record(r, f"{stem}-{i}", f"{path}[{i}]") for i, r in enumerate(data)]
+        return [parse_record(data, stem, str(path))]
+    return [parse_plain(text, stem, str(path), markdown=suffix in (".md", ".markdown"))]
+
+
+def find_article_files(paths: list[Path]) -> list[Path]:
+    """Expand folders into their supported files; a missing path is an error before anything is touched."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            files.append(p)
+    return files

@@ -1,0 +1,26 @@
+"""The records that flow from files to the store; every layer above imports these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Article:
+    doc_id: str
+    title: str
+    text: str  # the text every character offset in the product points into
+    date: dt.date | None = None
+    source: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc_id: str
+    ordinal: int
+    start: int  # chunk.text == article.text[start:end], always
+    end: int
+    text: str
+    tokens: int

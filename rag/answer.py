@@ -1,0 +1,176 @@
+"""Question in, cited answer out: retrieve, read every passage, merge agreeing spans, decide.
+
+The reader proposes one span per passage with a calibrated confidence. Spans that say
+the same thing (equal after SQuAD normalisation, or one contained in the other: "Macron"
+and "Emmanuel Macron") are one answer cited by every passage that gave it. When two
+different answers are about equally likely, the one from the newer article wins: in news
+the later report is usually the corrected one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+from index.sentences import sentence_spans
+from index.store import Filters
+from rag.reader.model import Reader, SpanPrediction
+from rag.reader.squad import normalize_answer
+from rag.retrieve import Retriever
+from rag.types import Answer, Citation, Passage
+
+NOT_FOUND = "Not found in the corpus: no passage supports an answer to this question."
+EMPTY_CORPUS = "The corpus is empty: ingest articles first (rag ingest PATH)."
+SNIPPET_MAX_CHARS = 300
+
+
+@dataclass
+class _Candidate:
+    passage: Passage
+    span: SpanPrediction
+    confidence: float
+
+    @property
+    def key(self) -> str:
+        return normalize_answer(self.span.text)
+
+
+@dataclass
+class _Group:
+    members: list[_Candidate] = field(default_factory=list)
+
+    @property
+    def best(self) -> _Candidate:
+        return max(self.members, key=lambda c: c.confidence)
+
+    @property
+    def confidence(self) -> float:
+        return self.best.confidence
+
+    @property
+    def newest(self) -> dt.date:
+        return max((c.passage.date or dt.date.min) for c in self.members)
+
+    def agrees_with(self, key: str) -> bool:
+        return any(_same_answer(key, m.key) for m in self.members)
+
+
+def _same_answer(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return bool(short) and f" {short} " in f" {long} "
+
+
+def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
+    """The sentence(s) holding the answer, clipped to SNIPPET_MAX_CHARS; offsets in the passage."""
+    spans = sentence_spans(passage.text)
+    lo = next((s for s, e in spans if s <= start < e), start)
+    hi = next((e for s, e in spans if s < end <= e), end)
+    if hi - lo > SNIPPET_MAX_CHARS:
+        half = (SNIPPET_MAX_CHARS - (end - start)) // 2
+        lo, hi = max(lo, start - max(half, 0)), min(hi, end + max(half, 0))
+    return lo, passage.text[lo:hi]
+
+
+class AnswerPipeline:
+    """Retriever + Reader + the decision of what to say."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        reader: Reader,
+        top_k: int = 5,
+        no_answer_threshold: float | None = None,
+        tie_margin: float = 0.05,
+    ) -> None:
+        self.retriever = retriever
+        self.reader = reader
+        self.top_k = top_k
+        self.threshold = no_answer_threshold if no_answer_threshold is not None else reader.calibration.threshold
+        self.tie_margin = tie_margin
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        query: str | None = None,
+        boost_doc_ids: tuple[str, ...] = (),
+    ) -> Answer:
+        """`query` is what to search and read with when it differs from what the user typed
+        (a follow-up rewritten into a standalone question)."""
+        t0 = time.perf_counter()
+        question = question.strip()
+        query = (query or question).strip()
+        timings: dict[str, float] = {}
+        passages = self.retriever.retrieve(query, top_k or self.top_k, filters, boost_doc_ids, timings)
+
+        t = time.perf_counter()
+        spans = self.reader.read(query, [p.text for p in passages])
+        timings["read_ms"] = 1000 * (time.perf_counter() - t)
+
+        groups: list[_Group] = []
+        for passage, span in zip(passages, spans):
+            candidate = _Candidate(passage, span, self.reader.calibration.confidence(span.margin))
+            if not candidate.key:
+                continue
+            group = next((g for g in groups if g.agrees_with(candidate.key)), None)
+            if group is None:
+                groups.append(group := _Group())
+            group.members.append(candidate)
+
+        chosen = self._choose(groups)
+        timings["total_ms"] = 1000 * (time.perf_counter() - t0)
+        timings = {k: round(v, 2) for k, v in timings.items()}
+        if chosen is None or chosen.confidence < self.threshold:
+            best_conf = chosen.confidence if chosen else 0.0
+            return Answer(
+                question=question,
+                query=query,
+                answer=None,
+                confidence=round(1.0 - best_conf, 4),
+                message=NOT_FOUND if passages else EMPTY_CORPUS,
+                citations=[],
+                passages=passages,
+                timings_ms=timings,
+            )
+        citations = [self._cite(c) for c in sorted(chosen.members, key=lambda c: c.confidence, reverse=True)]
+        n_docs = len({c.doc_id for c in citations})
+        return Answer(
+            question=question,
+            query=query,
+            answer=chosen.best.span.text,
+            confidence=round(chosen.confidence, 4),
+            message=f"Answer found in {n_docs} article{'s' if n_docs > 1 else ''}.",
+            citations=citations,
+            passages=passages,
+            timings_ms=timings,
+        )
+
+    def _choose(self, groups: list[_Group]) -> _Group | None:
+        if not groups:
+            return None
+        top = max(g.confidence for g in groups)
+        # a near-tie is only a tie between answers we would give at all
+        floor = max(top - self.tie_margin, min(top, self.threshold))
+        contenders = [g for g in groups if g.confidence >= floor]
+        return max(contenders, key=lambda g: (g.newest, g.confidence))
+
+    @staticmethod
+    def _cite(candidate: _Candidate) -> Citation:
+        p, s = candidate.passage, candidate.span
+        snippet_start, snippet = _snippet(p, s.start, s.end)
+        return Citation(
+            doc_id=p.doc_id,
+            title=p.title,
+            date=p.date,
+            source=p.source,
+            chunk_id=p.chunk_id,
+            start=p.start + s.start,
+            end=p.start + s.end,
+            text=snippet,
+            snippet_start=p.start + snippet_start,
+            confidence=round(candidate.confidence, 4),
+        )

@@ -1,0 +1,176 @@
+"""The extractive reader: our own span model, decoded by hand.
+
+transformers >= 5.19 has no question-answering pipeline, and decoding start/end logits
+ourselves is what gives exact character offsets into the passage, so the citation
+offsets the product returns come straight from the tokenizer's offset mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+CALIBRATION_FILE = "calibration.json"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Maps the span-vs-null logit margin to P(answer is right); fitted on training articles."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+    threshold: float = 0.5
+
+    def confidence(self, margin: float) -> float:
+        z = self.slope * margin + self.intercept
+        return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
+
+    @classmethod
+    def load(cls, model_dir: Path) -> "Calibration":
+        path = model_dir / CALIBRATION_FILE
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(slope=data["slope"], intercept=data["intercept"], threshold=data["threshold"])
+
+
+@dataclass(frozen=True)
+class SpanPrediction:
+    """The best span the model sees in one context (character offsets into that context)."""
+
+    start: int
+    end: int
+    text: str
+    span_score: float  # start logit + end logit of the best span
+    null_score: float  # start logit + end logit of [CLS]: "no answer here"
+
+    @property
+    def margin(self) -> float:
+        return self.span_score - self.null_score
+
+
+class ReaderModelError(RuntimeError):
+    pass
+
+
+def best_spans(
+    start_logits: torch.Tensor,
+    end_logits: torch.Tensor,
+    context_mask: torch.Tensor,
+    max_answer_tokens: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Best (start, end) per window with start <= end < start + max_answer_tokens, both in context.
+
+    Vectorised over the batch: a (window, L, L) score grid masked to legal spans.
+    """
+    length = start_logits.shape[1]
+    scores = start_logits[:, :, None] + end_logits[:, None, :]
+    legal = torch.ones(length, length, dtype=torch.bool, device=scores.device)
+    legal = torch.triu(legal) & ~torch.triu(legal, diagonal=max_answer_tokens)
+    legal = legal[None] & context_mask[:, :, None] & context_mask[:, None, :]
+    scores = scores.masked_fill(~legal, float("-inf"))
+    flat = scores.view(scores.shape[0], -1).max(dim=1)
+    return flat.indices // length, flat.indices % length, flat.values
+
+
+class Reader:
+    """Reads (question, passage) pairs and returns the best answer span in each passage."""
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        max_length: int = 256,
+        stride: int = 96,
+        max_answer_tokens: int = 30,
+        batch_size: int = 16,
+        quantize: bool = False,
+        device: str = "cpu",
+    ) -> None:
+        self.model_dir = Path(model_dir)
+        if not (self.model_dir / "config.json").exists():
+            raise ReaderModelError(
+                f"no reader model in {self.model_dir} (expected config.json and weights); "
+                "train one with `rag train-reader` or set RAG_READER_MODEL"
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
+        model = AutoModelForQuestionAnswering.from_pretrained(self.model_dir, dtype=torch.float32)
+        model.eval()
+        if quantize and device == "cpu":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model.to(device)
+        self.device = device
+        self.max_length = max_length
+        self.stride = stride
+        self.max_answer_tokens = max_answer_tokens
+        self.batch_size = batch_size
+        self.calibration = Calibration.load(self.model_dir)
+
+    def read(self, question: str, contexts: list[str]) -> list[SpanPrediction]:
+        return self.predict([(question, c) for c in contexts])
+
+    @torch.inference_mode()
+    def predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
+        """One prediction per pair: the best span over all of that pair's windows."""
+        if not pairs:
+            return []
+        enc = self.tokenizer(
+            [q for q, _ in pairs],
+            [c for _, c in pairs],
+            truncation="only_second",
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+            return_tensors="pt",
+        )
+        sample_of_window = enc.pop("overflow_to_sample_mapping").tolist()
+        offsets = enc.pop("offset_mapping")
+        context_mask = torch.tensor(
+            [[sid == 1 for sid in enc.sequence_ids(i)] for i in range(len(sample_of_window))]
+        )
+        inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        starts, ends, span_scores, null_scores = [], [], [], []
+        for lo in range(0, len(sample_of_window), self.batch_size):
+            batch = {k: v[lo : lo + self.batch_size].to(self.device) for k, v in inputs.items()}
+            out = self.model(**batch)
+            s_logits, e_logits = out.start_logits.float().cpu(), out.end_logits.float().cpu()
+            s, e, score = best_spans(
+                s_logits, e_logits, context_mask[lo : lo + self.batch_size], self.max_answer_tokens
+            )
+            starts.append(s)
+            ends.append(e)
+            span_scores.append(score)
+            null_scores.append(s_logits[:, 0] + e_logits[:, 0])
+        start_tok = torch.cat(starts).tolist()
+        end_tok = torch.cat(ends).tolist()
+        span_score = torch.cat(span_scores).tolist()
+        null_score = torch.cat(null_scores).tolist()
+
+        windows_of: dict[int, list[int]] = {}
+        for w, sample in enumerate(sample_of_window):
+            windows_of.setdefault(sample, []).append(w)
+        predictions = []
+        for sample, (_, context) in enumerate(pairs):
+            windows = windows_of[sample]
+            w = max(windows, key=span_score.__getitem__)
+            char_start = int(offsets[w, start_tok[w], 0])
+            char_end = int(offsets[w, end_tok[w], 1])
+            predictions.append(
+                SpanPrediction(
+                    start=char_start,
+                    end=char_end,
+                    text=context[char_start:char_end],
+                    span_score=span_score[w],
+                    # "no answer" is as strong as the most confident window says it is
+                    null_score=min(null_score[x] for x in windows),
+                )
+            )
+        return predictions

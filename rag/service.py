@@ -1,0 +1,109 @@
+"""Builds the working system from settings, once: the composition root every interface
+(CLI, HTTP server, Slack bot, evaluation) shares."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from functools import cached_property
+
+from index.chunk import Chunker
+from index.embed import Embedder
+from index.ingest import Ingestor
+from index.store import Store
+from index.vectors import VectorIndex
+from rag.answer import AnswerPipeline
+from rag.reader.model import Reader
+from rag.retrieve import Retriever
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def configure_runtime(settings: Settings) -> None:
+    """No hub at run time, and torch sized to the machine."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+
+
+@dataclass
+class Services:
+    """Lazily built components, so `rag ingest` never loads the reader and `rag delete` loads no model."""
+
+    settings: Settings
+
+    def __post_init__(self) -> None:
+        configure_runtime(self.settings)
+        self.load_seconds: dict[str, float] = {}
+
+    def _timed(self, name: str, build):
+        t = time.perf_counter()
+        value = build()
+        self.load_seconds[name] = round(time.perf_counter() - t, 2)
+        return value
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings.db_path)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self._timed("embedder", lambda: Embedder(self.settings.embedding_model, self.settings.device))
+
+    @cached_property
+    def reader(self) -> Reader:
+        s = self.settings
+        return self._timed(
+            "reader",
+            lambda: Reader(
+                s.reader_model,
+                max_length=s.reader_max_length,
+                stride=s.reader_stride,
+                max_answer_tokens=s.reader_max_answer_tokens,
+                quantize=s.reader_quantize,
+                device=s.device,
+            ),
+        )
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        return Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        s = self.settings
+        return self._timed(
+            "vectors",
+            lambda: VectorIndex(self.store, s.data_dir, s.vector_index, self.embedder.dim, s.vector_search_params),
+        )
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.embedder, self.chunker, self.settings.data_dir, self.settings.vector_index)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        s = self.settings
+        return Retriever(self.store, self.vectors, self.embedder, s.retrieve_candidates, s.rrf_k, s.dense_weight, s.bm25_weight)
+
+    @cached_property
+    def pipeline(self) -> AnswerPipeline:
+        s = self.settings
+        return AnswerPipeline(self.retriever, self.reader, s.top_k, s.no_answer_threshold, s.tie_margin)
+
+    def warm_up(self) -> AnswerPipeline:
+        """Load every model now (server start-up), not on the first request."""
+        pipeline = self.pipeline
+        self.embedder.embed_query("warm up")
+        self.reader.read("warm up?", ["warm up"])
+        return pipeline

