@@ -1,0 +1,32 @@
+# Two entry points (see README): `make run` and `make test`. Everything else is a step of them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test ingest serve bench loadtest clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# pinned CPU build first: an unpinned torch would pull a multi-GB CUDA build
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+ingest: install
+	$(VENV)/bin/rag ingest seeds/
+
+serve: install
+	$(VENV)/bin/rag serve
+
+run: ingest serve
+
+test: install
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
