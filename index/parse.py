@@ -63,17 +63,19 @@ def parse_plain(text: str, doc_id: str, path: str | None = None, markdown: bool 
         raise ParseError(f"{path or doc_id}: the article is empty")
     meta: dict[str, str] = {}
     body_start = 0
-    inline = _INLINE_DATE.match(text)
-    if inline:
-        meta["date"] = inline[1]
-        body_start = inline.end()
-    else:
-        for line in text[: 2000].splitlines(keepends=True):
-            match = _HEADER.match(line)
-            if not match or match[1].lower() in meta:
-                break
-            meta[match[1].lower()] = match[2]
-            body_start += len(line)
+    for line in text[:2000].splitlines(keepends=True):
+        match = _HEADER.match(line)
+        if not match or match[1].lower() in meta:
+            break
+        key = match[1].lower()
+        inline = _INLINE_DATE.match(line) if key == "date" else None
+        if inline and line[inline.end() :].strip():
+            # "date 2025-09-09 US Treasury Secretary…": the story starts on the date line
+            meta["date"] = inline[1]
+            body_start += inline.end()
+            break
+        meta[key] = match[2]
+        body_start += len(line)
     body = text[body_start:]
     title = meta.get("title")
     if not title and markdown:

@@ -85,12 +85,10 @@ def read_snapshot(path: Path) -> faiss.Index:
         raise VectorIndexError(f"{path} is corrupt ({str(exc).splitlines()[0]})") from None
 
 
-def write_snapshot(data_dir: Path, store: Store, factory: str, dim: int) -> Path:
-    """Update the newest snapshot to the store's generation and write it atomically (tmp + rename)."""
+def load_current(data_dir: Path, store: Store, factory: str, dim: int) -> tuple[int, faiss.Index]:
+    """The index at the store's generation: the newest snapshot, brought up to date if it lags
+    behind the database (crash, concurrent ingest) or rebuilt if it is missing or corrupt."""
     generation = store.generation()
-    target = snapshot_path(data_dir, generation)
-    if target.exists():
-        return target
     latest = latest_snapshot(data_dir)
     index = None
     if latest:
@@ -98,7 +96,19 @@ def write_snapshot(data_dir: Path, store: Store, factory: str, dim: int) -> Path
             index = read_snapshot(latest[1])
         except VectorIndexError as exc:
             log.warning("%s; rebuilding the vectors from the database", exc)
-    index = sync_index(index, store, factory, dim)
+        else:
+            if latest[0] == generation:
+                return generation, index
+    return generation, sync_index(index, store, factory, dim)
+
+
+def write_snapshot(data_dir: Path, store: Store, factory: str, dim: int) -> Path:
+    """Update the newest snapshot to the store's generation and write it atomically (tmp + rename)."""
+    target = snapshot_path(data_dir, store.generation())
+    if target.exists():
+        return target
+    generation, index = load_current(data_dir, store, factory, dim)
+    target = snapshot_path(data_dir, generation)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     faiss.write_index(index, str(tmp))
     with open(tmp, "rb") as fh:
@@ -124,27 +134,13 @@ class VectorIndex:
         self.dim = dim
         self.search_params = search_params  # faiss ParameterSpace string, e.g. "efSearch=64" or "nprobe=16"
         self._lock = threading.Lock()
-        generation, index = self._load()
+        generation, index = load_current(self.data_dir, store, factory, dim)
         self.generation, self.index = generation, self._tuned(index)
 
     def _tuned(self, index: faiss.Index) -> faiss.Index:
         if self.search_params:
             faiss.ParameterSpace().set_index_parameters(index, self.search_params)
         return index
-
-    def _load(self) -> tuple[int, faiss.Index]:
-        generation = self.store.generation()
-        path = snapshot_path(self.data_dir, generation)
-        if path.exists():
-            return generation, read_snapshot(path)
-        latest = latest_snapshot(self.data_dir)
-        index = None
-        if latest:
-            try:
-                index = read_snapshot(latest[1])
-            except VectorIndexError as exc:
-                log.warning("%s; rebuilding the vectors from the database", exc)
-        return generation, sync_index(index, self.store, self.factory, self.dim)
 
     def refresh(self) -> bool:
         """Pick up an ingest that happened since the last call; True when something changed."""
