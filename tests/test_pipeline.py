@@ -1,0 +1,70 @@
+"""The whole pipeline on the real models over the seed corpus: answers, citations, abstention."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from index.store import Filters
+from rag.reader.squad import normalize_answer
+
+
+@pytest.fixture(scope="module")
+def pipeline(seed_services):
+    return seed_services.pipeline
+
+
+def _check_citations(services, answer) -> None:
+    assert answer.citations
+    for c in answer.citations:
+        article = services.store.document(c.doc_id).text
+        assert normalize_answer(article[c.start : c.end]) and c.snippet_start <= c.start < c.end
+        assert article[c.snippet_start : c.snippet_start + len(c.text)] == c.text
+        assert article[c.start : c.end] in c.text
+    top = answer.citations[0]
+    assert services.store.document(top.doc_id).text[top.start : top.end] == answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is the President of the European Commission?", "Ursula von der Leyen"),
+        ("Who is the French President?", "Emmanuel Macron"),
+    ],
+)
+def test_answers_with_exact_citations(pipeline, seed_services, question, expected):
+    answer = pipeline.ask(question)
+    assert answer.answer is not None and expected in answer.answer
+    _check_citations(seed_services, answer)
+    assert any(expected in c.text for c in answer.citations)
+
+
+def test_says_not_found_when_the_corpus_does_not_say(pipeline):
+    answer = pipeline.ask("What is the capital of Australia?")
+    assert answer.answer is None
+    assert answer.citations == []
+    assert "not found" in answer.message.lower()
+    assert answer.passages, "the passages read are still shown"
+
+
+def test_an_answer_reported_by_several_articles_cites_each(pipeline, seed_services):
+    answer = pipeline.ask("Who is the US Treasury Secretary?")
+    assert answer.answer is not None and "Bessent" in answer.answer
+    _check_citations(seed_services, answer)
+    assert len({c.doc_id for c in answer.citations}) >= 2
+
+
+def test_metadata_filters_narrow_the_passages(pipeline):
+    only = pipeline.ask("Who is the French President?", filters=Filters(doc_ids=("000_c7d228fbe93999e3",)))
+    assert {p.doc_id for p in only.passages} == {"000_c7d228fbe93999e3"}
+    dated = pipeline.ask("Who met the EU sanctions envoy?", filters=Filters(since=dt.date(2025, 1, 1)))
+    assert dated.passages and all(p.date and p.date >= dt.date(2025, 1, 1) for p in dated.passages)
+    none = pipeline.ask("Who is the French President?", filters=Filters(until=dt.date(1990, 1, 1)))
+    assert none.answer is None and none.passages == []
+
+
+def test_timings_cover_every_stage(pipeline):
+    answer = pipeline.ask("Who is the French President?")
+    for stage in ("embed_ms", "dense_ms", "bm25_ms", "fuse_ms", "read_ms", "total_ms"):
+        assert answer.timings_ms[stage] >= 0

@@ -1,0 +1,63 @@
+"""The shipped reader: correct spans on held-out SQuAD articles it never saw in training."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from rag.reader.model import Reader
+from rag.reader.squad import best_over_golds, f1_score, load_squad, split_by_article
+from rag.settings import REPO_ROOT, Settings
+
+SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    s = Settings()
+    return Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride)
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    if not SQUAD.exists():
+        pytest.skip(f"SQuAD data not found at {SQUAD}")
+    _, test = split_by_article(load_squad(SQUAD))
+    return test[::40]  # ~50 questions spread over the 10 held-out articles
+
+
+def test_split_never_mixes_articles():
+    train, test = split_by_article(load_squad(SQUAD))
+    assert {q.title for q in train}.isdisjoint({q.title for q in test})
+    assert len({q.title for q in test}) == 10 and len(test) == 2015
+
+
+def test_held_out_spans_are_exact_and_mostly_right(reader, heldout):
+    preds = reader.predict([(q.question, q.context) for q in heldout])
+    for p, q in zip(preds, heldout):
+        assert q.context[p.start : p.end] == p.text
+    f1 = statistics.mean(best_over_golds(f1_score, p.text, q.answers) for p, q in zip(preds, heldout))
+    assert f1 >= 0.5, f"held-out F1 {f1:.2f}"
+
+
+def test_calibrated_confidence_separates_own_from_foreign_paragraphs(reader, heldout):
+    own = reader.predict([(q.question, q.context) for q in heldout])
+    foreign = reader.predict([(q.question, heldout[(i + 25) % len(heldout)].context) for i, q in enumerate(heldout)])
+    conf = reader.calibration.confidence
+    assert statistics.mean(conf(p.margin) for p in own) > statistics.mean(conf(p.margin) for p in foreign) + 0.2
+
+
+def test_long_context_is_read_in_overlapping_windows(reader, heldout):
+    q = heldout[0]
+    padding = "Unrelated filler sentence about nothing in particular. " * 60
+    [p] = reader.read(q.question, [padding + q.context])
+    assert (padding + q.context)[p.start : p.end] == p.text
+    assert p.start >= len(padding) - 1
+
+
+def test_missing_model_directory_is_a_clear_error(tmp_path):
+    from rag.reader.model import ReaderModelError
+
+    with pytest.raises(ReaderModelError, match="train one"):
+        Reader(tmp_path)
