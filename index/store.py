@@ -166,6 +166,19 @@ class Store:
         con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
         con.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Several reads that must see one state of the database (WAL keeps it while we read)."""
+        con = self._con
+        if con.in_transaction:  # already inside one: it is the snapshot
+            yield
+            return
+        con.execute("BEGIN")
+        try:
+            yield
+        finally:
+            con.execute("COMMIT")
+
     def close(self) -> None:
         con = getattr(self._local, "con", None)
         if con is not None:

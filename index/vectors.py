@@ -50,22 +50,23 @@ def index_ids(index: faiss.Index) -> np.ndarray:
 
 def sync_index(index: faiss.Index | None, store: Store, factory: str, dim: int) -> faiss.Index:
     """Bring `index` (modified in place; None = start empty) to exactly the store's chunks."""
-    wanted = store.chunk_ids()
-    if index is None or index.d != dim:
-        index = new_index(factory, dim)
-    have = index_ids(index) if index.ntotal else np.zeros(0, np.int64)
-    gone = np.setdiff1d(have, wanted)
-    if len(gone):
-        try:
-            index.remove_ids(faiss.IDSelectorBatch(gone))
-        except RuntimeError:  # index types without removal (HNSW): rebuild from the store
-            return sync_index(None, store, factory, dim)
-    new = np.setdiff1d(wanted, have)
-    if len(new):
-        vectors = store.vectors(new, dim)
-        if not index.is_trained:
-            index.train(store.vectors(wanted, dim))
-        index.add_with_ids(vectors, new)
+    with store.snapshot():  # ids and vectors from one state, even while an ingest commits
+        wanted = store.chunk_ids()
+        if index is None or index.d != dim:
+            index = new_index(factory, dim)
+        have = index_ids(index) if index.ntotal else np.zeros(0, np.int64)
+        gone = np.setdiff1d(have, wanted)
+        if len(gone):
+            try:
+                index.remove_ids(faiss.IDSelectorBatch(gone))
+            except RuntimeError:  # index types without removal (HNSW): rebuild from the store
+                return sync_index(None, store, factory, dim)
+        new = np.setdiff1d(wanted, have)
+        if len(new):
+            vectors = store.vectors(new, dim)
+            if not index.is_trained:
+                index.train(store.vectors(wanted, dim))
+            index.add_with_ids(vectors, new)
     return index
 
 
@@ -150,10 +151,9 @@ class VectorIndex:
             generation = self.store.generation()
             if generation == self.generation:
                 return False
-            path = snapshot_path(self.data_dir, generation)
-            if path.exists():
-                index = read_snapshot(path)
-            else:
+            try:  # the writer's snapshot, when it has written one (it may be replaced meanwhile)
+                index = read_snapshot(snapshot_path(self.data_dir, generation))
+            except VectorIndexError:
                 index = sync_index(faiss.clone_index(self.index), self.store, self.factory, self.dim)
             self.generation, self.index = generation, self._tuned(index)
             log.info("vector index refreshed to generation %d (%d vectors)", generation, index.ntotal)
