@@ -15,6 +15,7 @@ from index.ingest import Ingestor
 from index.store import Store
 from index.vectors import VectorIndex
 from rag.answer import AnswerPipeline
+from rag.conversation import ChatEngine, ConversationStore
 from rag.reader.model import Reader
 from rag.retrieve import Retriever
 from rag.settings import Settings
@@ -100,6 +101,15 @@ class Services:
     def pipeline(self) -> AnswerPipeline:
         s = self.settings
         return AnswerPipeline(self.retriever, self.reader, s.top_k, s.no_answer_threshold, s.tie_margin)
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        s = self.settings
+        return ConversationStore(s.conversations_path, s.conversation_ttl_seconds, s.conversation_max_turns)
+
+    @cached_property
+    def chat(self) -> ChatEngine:
+        return ChatEngine(self.pipeline, self.conversations)
 
     def warm_up(self) -> AnswerPipeline:
         """Load every model now (server start-up), not on the first request."""

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     tie_margin: float = Field(0.05, description="answers this close in confidence count as a tie: newer wins")
     max_question_chars: int = 2000
 
+    # conversations (multi-turn chat)
+    conversation_ttl_seconds: float = Field(86400, gt=0, description="a conversation expires this long after its last turn")
+    conversation_max_turns: int = Field(50, ge=1, description="older turns are dropped beyond this many")
+
     # HTTP
     host: str = "127.0.0.1"
     port: int = 8000
@@ -54,3 +58,8 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "rag.sqlite3"
+
+    @property
+    def conversations_path(self) -> Path:
+        """Its own file: chat traffic never contends with ingestion for the index's write lock."""
+        return self.data_dir / "conversations.sqlite3"

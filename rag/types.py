@@ -41,3 +41,9 @@ class Answer(BaseModel):
     citations: list[Citation]
     passages: list[Passage]
     timings_ms: dict[str, float]
+
+
+class ChatAnswer(Answer):
+    """An answer given inside a conversation; pass `conversation_id` back to ask a follow-up."""
+
+    conversation_id: str
