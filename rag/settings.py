@@ -7,6 +7,7 @@ shipped in models/reader, data under ./data.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_keys: list[SecretStr] = Field(default_factory=list)
+
+    # Slack bot (server/slack.py; README "Slack")
+    slack_mode: Literal["off", "http", "socket"] = Field(
+        "off", description="http: Events API at POST /slack/events; socket: Socket Mode, no public URL needed"
+    )
+    slack_bot_token: SecretStr | None = Field(None, description="xoxb-… bot token")
+    slack_signing_secret: SecretStr | None = Field(None, description="verifies HTTP requests from Slack (http mode)")
+    slack_app_token: SecretStr | None = Field(None, description="xapp-… app-level token (socket mode)")
+    slack_api_base_url: str = Field("https://slack.com/api/", description="Slack Web API root (tests use a stand-in)")
 
     @property
     def db_path(self) -> Path:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from rag.service import Services
 from rag.settings import Settings
-from server import api
+from server import api, slack
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = Services(settings)
         app.state.services = services
         services.warm_up()
+        app.state.slack = slack.start_slack(settings, services)  # None unless RAG_SLACK_MODE is http or socket
         app.state.ready = True
         log.info("ready: %s", services.load_seconds)
         yield
         app.state.ready = False
+        if app.state.slack is not None:
+            app.state.slack.close()
 
     app = FastAPI(
         title="rag-news",
@@ -50,4 +53,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(api.router)
+    app.include_router(slack.router)
     return app

@@ -1,0 +1,127 @@
+"""What the bot does with each kind of Slack request: mentions, direct messages, `/ask`.
+
+The listeners get their arguments from slack_bolt by name (`event`, `client`, `ack`,
+`respond`, `command`), so their parameter names are part of the contract with bolt.
+Answering is delegated to the chat engine, which owns conversations: a Slack thread is one
+conversation, keyed by channel and thread timestamp, so a follow-up in the thread is read in
+the context of what was asked before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from slack_sdk import WebClient
+
+from rag.service import Services
+from rag.types import Answer
+from server.slack_blocks import Block, escape, render_blocks, render_notice, render_question, render_text
+
+log = logging.getLogger(__name__)
+
+USAGE = "Ask me a question about the news corpus, e.g. `/ask Who is the President of the European Commission?`"
+FAILED = "Sorry, something went wrong while answering that. Please try again in a moment."
+# `<@U123>` or `<@U123|name>`: the mention that addressed the bot is not part of the question
+_USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class SlackQuestion:
+    """A question asked in a channel or DM, and the thread its answer belongs in."""
+
+    text: str
+    channel: str
+    thread_ts: str
+
+    @property
+    def conversation_id(self) -> str:
+        # thread timestamps are unique within a channel; fits the chat engine's id alphabet
+        return f"slack:{self.channel}:{self.thread_ts}"
+
+
+def is_from_bot(event: dict[str, Any]) -> bool:
+    """Any bot, this one included: answering bots would let two bots talk to each other forever."""
+    return bool(event.get("bot_id")) or event.get("subtype") == "bot_message"
+
+
+def question_from_event(event: dict[str, Any]) -> SlackQuestion | None:
+    """The question in a user's message event, or None for anything that is not one."""
+    if is_from_bot(event) or event.get("subtype"):  # edits, deletions, joins: not questions
+        return None
+    text = " ".join(_USER_MENTION.sub(" ", event.get("text") or "").split())
+    return SlackQuestion(text=text, channel=event["channel"], thread_ts=event.get("thread_ts") or event["ts"])
+
+
+class SlackResponder:
+    """Question in, rendered Slack message out; never raises, so a listener always has something to post."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._max_chars = services.settings.max_question_chars
+
+    def reply(self, question: str, ask: Callable[[str], Answer]) -> tuple[str, list[Block]]:
+        if not question:
+            return render_notice(USAGE)
+        if len(question) > self._max_chars:
+            return render_notice(f"That question is {len(question)} characters long; the limit is {self._max_chars}.")
+        try:
+            answer = ask(question)
+        except Exception:
+            log.exception("answering a Slack question failed")
+            return render_notice(FAILED)
+        return render_text(answer), render_blocks(answer)
+
+    def in_thread(self, question: SlackQuestion) -> tuple[str, list[Block]]:
+        """Part of the thread's conversation: follow-ups are resolved against earlier turns."""
+        return self.reply(question.text, lambda q: self._services.chat.chat(q, conversation_id=question.conversation_id))
+
+    def one_off(self, question: str) -> tuple[str, list[Block]]:
+        """A stand-alone question (`/ask`): no thread, so no conversation to continue."""
+        return self.reply(question, self._services.pipeline.ask)
+
+
+class SlackListeners:
+    """The bolt listeners; registered by server.slack."""
+
+    def __init__(self, responder: SlackResponder) -> None:
+        self._responder = responder
+
+    def _answer_in_thread(self, event: dict[str, Any], client: WebClient) -> None:
+        question = question_from_event(event)
+        if question is None:
+            return
+        text, blocks = self._responder.in_thread(question)
+        client.chat_postMessage(
+            channel=question.channel,
+            thread_ts=question.thread_ts,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    def on_mention(self, event: dict[str, Any], client: WebClient) -> None:
+        """`@bot question` in a channel: answered in the thread of the asking message."""
+        self._answer_in_thread(event, client)
+
+    def on_message(self, event: dict[str, Any], client: WebClient) -> None:
+        """Every message event reaches here; only direct messages to the bot are questions."""
+        if event.get("channel_type") == "im":
+            self._answer_in_thread(event, client)
+
+    def ack_ask(self, ack: Callable[..., Any], command: dict[str, Any]) -> None:
+        """Within Slack's 3 seconds: say what we are doing (only the asker sees it)."""
+        question = (command.get("text") or "").strip()
+        ack(text=f"Searching the corpus for: {escape(question)}" if question else USAGE)
+
+    def answer_ask(self, command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        """After the ack (a lazy listener): the answer, posted to the channel via the response_url."""
+        question = (command.get("text") or "").strip()
+        if not question:
+            return  # the ack already showed the usage
+        text, blocks = self._responder.one_off(question)
+        blocks = [render_question(command.get("user_id"), question), *blocks]
+        respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)

@@ -1,0 +1,207 @@
+"""The Slack bot end to end: our real server (uvicorn, models, index) receives requests signed
+exactly as Slack signs them, and answers through a stand-in for Slack's Web API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from rag.settings import Settings
+from tests.slack_standin import (
+    BOT_ID,
+    BOT_USER_ID,
+    TEAM_ID,
+    Call,
+    SlackSender,
+    SlackStandIn,
+    event_callback,
+    iter_texts,
+    next_ts,
+)
+from tests.support import running_server
+
+SIGNING_SECRET = "test-signing-secret-8f2a"
+QUESTION = "Who is the President of the European Commission?"
+FOLLOW_UP = "What did she confirm?"
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def slack_url(seed_settings: Settings, standin: SlackStandIn) -> Iterator[str]:
+    settings = seed_settings.model_copy(
+        update={
+            "slack_mode": "http",
+            "slack_bot_token": SecretStr("xoxb-test-token"),
+            "slack_signing_secret": SecretStr(SIGNING_SECRET),
+            "slack_api_base_url": standin.api_base_url,
+        }
+    )
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def slack(slack_url: str) -> SlackSender:
+    return SlackSender(slack_url, SIGNING_SECRET)
+
+
+def mention(channel: str, text: str, ts: str, thread_ts: str | None = None) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
+             "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def texts(call: Call) -> list[str]:
+    return list(iter_texts(call.payload["blocks"]))
+
+
+def answer_in(standin: SlackStandIn, channel: str, thread_ts: str) -> Call:
+    """The bot's reply in that thread, waited for (the bot answers after acknowledging)."""
+    return standin.wait_for(
+        lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == channel
+        and c.payload.get("thread_ts") == thread_ts
+    )[0]
+
+
+def settle(slack: SlackSender, standin: SlackStandIn) -> None:
+    """Ask a fresh question and wait for its answer, so that anything sent before it that was
+    going to be answered has had the same chance to be (bolt works on a small thread pool)."""
+    ts = next_ts()
+    assert slack.event(event_callback(mention("C0SETTLE", QUESTION, ts))).status_code == 200
+    answer_in(standin, "C0SETTLE", ts)
+
+
+def test_mention_is_answered_in_its_thread_with_citations(slack, standin):
+    ts = next_ts()
+    response = slack.event(event_callback(mention("C0NEWS", QUESTION, ts)))
+    assert response.status_code == 200
+
+    post = answer_in(standin, "C0NEWS", ts)
+    blocks = post.payload["blocks"]
+    assert blocks[0]["text"]["text"] == "*Ursula von der Leyen*"  # the answer, in bold
+    assert any(t.startswith("Confidence ") for t in texts(post))
+    citations = [t for t in texts(post) if t.startswith("*[1] ")]
+    assert citations and "\n> " in citations[0]  # numbered, with a quoted snippet
+    assert "*Ursula von der Leyen*" in citations[0].split("\n> ", 1)[1]  # the answer span marked in the snippet
+    assert "Ursula von der Leyen" in post.payload["text"]  # the plain-text fallback
+    assert any(c.method == "auth.test" for c in standin.calls)  # bolt learnt who the bot is
+
+
+def test_direct_message_is_answered_in_its_thread(slack, standin):
+    ts = next_ts()
+    event = {"type": "message", "channel_type": "im", "user": "U0ASKER", "text": QUESTION, "ts": ts,
+             "channel": "D0DM", "event_ts": ts}
+    assert slack.event(event_callback(event)).status_code == 200
+    post = answer_in(standin, "D0DM", ts)
+    assert "Ursula von der Leyen" in post.payload["text"]
+
+
+def test_follow_up_in_the_thread_continues_the_conversation(slack, standin):
+    root = next_ts()
+    slack.event(event_callback(mention("C0THREAD", QUESTION, root)))
+    answer_in(standin, "C0THREAD", root)
+
+    reply = next_ts()
+    slack.event(event_callback(mention("C0THREAD", FOLLOW_UP, reply, thread_ts=root)))
+    post = standin.wait_for(lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == "C0THREAD",
+                            count=2)[1]
+    assert post.payload["thread_ts"] == root  # the follow-up's answer stays in the thread
+    searched = [t for t in texts(post) if t.startswith("Searched for:")]
+    assert searched and "von der Leyen" in searched[0]  # "she" was read as the earlier answer
+
+    # the same words in a new thread start a new conversation: nothing to resolve "she" against
+    fresh = next_ts()
+    slack.event(event_callback(mention("C0OTHER", FOLLOW_UP, fresh)))
+    post = answer_in(standin, "C0OTHER", fresh)
+    assert not any("von der Leyen" in t for t in texts(post) if t.startswith("Searched for:"))
+
+
+def test_a_retried_event_is_answered_once(slack, standin):
+    ts = next_ts()
+    payload = event_callback(mention("C0RETRY", QUESTION, ts))
+    assert slack.event(payload).status_code == 200
+    answer_in(standin, "C0RETRY", ts)
+    for retry in (1, 2, 3):  # Slack's three retries, with the same event_id
+        response = slack.event(payload, retry_num=retry)
+        assert response.status_code == 200  # acknowledged, so Slack stops retrying
+    settle(slack, standin)
+    assert len(standin.posts(channel="C0RETRY")) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(lambda s, body: {"Content-Type": "application/json"}, id="missing"),
+        pytest.param(lambda s, body: SlackSender(s.url, "not-the-secret").signed_headers(body, "application/json"),
+                     id="wrong-secret"),
+        pytest.param(lambda s, body: s.signed_headers(body, "application/json", timestamp=int(time.time()) - 6 * 60),
+                     id="stale"),
+        pytest.param(lambda s, body: s.signed_headers(body.replace("Who", "Why"), "application/json"),
+                     id="body-tampered"),
+    ],
+)
+def test_bad_signatures_are_rejected_and_do_nothing(slack, standin, headers):
+    channel = f"C0FORGED{next_ts().replace('.', '')}"
+    body = json.dumps(event_callback(mention(channel, QUESTION, next_ts())))
+    response = slack.post(body, headers(slack, body))
+    assert response.status_code == 401
+    settle(slack, standin)
+    assert standin.posts(channel=channel) == []
+
+
+def test_url_verification_challenge(slack):
+    body = json.dumps({"token": "legacy-unused", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    response = slack.post(body, slack.signed_headers(body, "application/json"))
+    assert response.status_code == 200
+    assert response.json()["challenge"] == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+
+
+def test_bot_messages_are_ignored(slack, standin):
+    own = {"type": "message", "channel_type": "im", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": QUESTION,
+           "ts": next_ts(), "channel": "D0BOTS"}
+    other = {"type": "message", "channel_type": "im", "subtype": "bot_message", "bot_id": "B0OTHER",
+             "text": QUESTION, "ts": next_ts(), "channel": "D0BOTS"}
+    other_mention = {**mention("C0BOTS", QUESTION, next_ts()), "bot_id": "B0OTHER"}
+    for event in (own, other, other_mention):
+        assert slack.event(event_callback(event)).status_code == 200
+    settle(slack, standin)
+    assert standin.posts(channel="D0BOTS") == [] and standin.posts(channel="C0BOTS") == []
+
+
+def test_slash_command_is_acknowledged_then_answered(slack, standin):
+    response_url = standin.response_url("ask-1")
+    response = slack.command({
+        "token": "legacy-unused", "team_id": TEAM_ID, "channel_id": "C0SLASH", "user_id": "U0ASKER",
+        "command": "/ask", "text": QUESTION, "response_url": response_url, "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "api_app_id": "A0RAGTEST",
+    })
+    assert response.status_code == 200  # the ack came back (the answer is not in it)
+    assert "Searching the corpus for" in response.text
+
+    call = standin.wait_for(lambda c: c.path == "/respond/ask-1")[0]
+    assert call.payload["response_type"] == "in_channel"
+    shown = list(iter_texts(call.payload["blocks"]))
+    assert shown[0] == f"<@U0ASKER> asked: {QUESTION}"
+    assert "*Ursula von der Leyen*" in shown
+
+
+def test_empty_slash_command_gets_usage_and_no_answer(slack, standin):
+    response = slack.command({"team_id": TEAM_ID, "channel_id": "C0SLASH", "user_id": "U0ASKER", "command": "/ask",
+                              "text": "  ", "response_url": standin.response_url("ask-empty")})
+    assert response.status_code == 200
+    assert "/ask" in response.text
+    settle(slack, standin)
+    assert standin.matching(lambda c: c.path == "/respond/ask-empty") == []
