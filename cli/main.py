@@ -149,6 +149,22 @@ def cmd_train_reader(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args, settings: Settings) -> int:
+    from eval.report import format_table, write_report
+    from eval.run import EvalInputError, run_eval
+
+    try:
+        result = run_eval(args.testset, settings, args.corpus, args.top_k, progress=not args.json)
+    except EvalInputError as exc:
+        raise UsageError(str(exc)) from None
+    for error in result.errors:
+        print(f"rag eval: {error}", file=sys.stderr)
+    paths = write_report(result, args.out or Path("eval/out") / args.testset.stem)
+    print(json.dumps(result.summary) if args.json else format_table(result))
+    print(f"report: {', '.join(map(str, paths))}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of your news articles; answers cite their sources.")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -190,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit", type=int, default=None, help="train on N random questions (smoke run)")
     p.set_defaults(func=cmd_train_reader)
+
+    p = sub.add_parser("eval", help="score answers and retrieval against a JSONL test set (see eval/README.md)")
+    p.add_argument("testset", type=Path, help="JSON Lines: {id, question, answers, doc_ids} a line")
+    p.add_argument("--corpus", type=Path, help="ingest this folder into a temporary index and evaluate over it")
+    p.add_argument("--top-k", type=int, default=None, help="passages to read per question")
+    p.add_argument("--out", type=Path, help="report folder (default eval/out/TESTSET-NAME)")
+    p.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
