@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import logging.config
 import sys
 from pathlib import Path
 
@@ -122,8 +123,23 @@ def cmd_serve(args, settings: Settings) -> int:
 
     from server.app import create_app
 
+    from index.store import StoreError
+    from server.logging_json import log_config
+
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=30)
+    if not settings.db_path.exists():
+        raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")
+    logging.config.dictConfig(log_config(settings.log_format))
+    services = _services(settings)
+    services.warm_up()  # a corrupt index or missing model fails here, as one line (see main), before binding
+    uvicorn.run(
+        create_app(settings, preloaded=services),
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config(settings.log_format),
+        access_log=False,  # server/middleware.py writes the access log, with route, duration and request id
+        timeout_graceful_shutdown=30,
+    )
     return 0
 
 

@@ -90,7 +90,8 @@ class Services:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.embedder, self.chunker, self.settings.data_dir, self.settings.vector_index)
+        s = self.settings
+        return Ingestor(self.store, self.embedder, self.chunker, s.data_dir, s.vector_index, batch_docs=s.ingest_batch_docs)
 
     @cached_property
     def retriever(self) -> Retriever:

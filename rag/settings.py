@@ -6,11 +6,12 @@ shipped in models/reader, data under ./data.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +55,28 @@ class Settings(BaseSettings):
     # HTTP
     host: str = "127.0.0.1"
     port: int = 8000
-    api_keys: list[SecretStr] = Field(default_factory=list)
+    # reliability, security and operations (README "Reliability, security and operations")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="bearer keys, comma-separated or a JSON list; empty = no auth"
+    )
+    rate_limit_per_second: float = Field(5.0, ge=0, description="sustained requests/s per API key; 0 = unlimited")
+    rate_limit_burst: int = Field(20, ge=1, description="requests a key may send at once before the rate applies")
+    max_body_bytes: int = Field(65536, ge=1024, description="larger request bodies get 413")
+    model_timeout_seconds: float = Field(30.0, gt=0, description="a model call slower than this gets 503")
+    model_concurrency: int = Field(4, ge=1, description="model calls running at once; the rest queue")
+    log_format: Literal["json", "text"] = "json"
+    ingest_batch_docs: int = Field(64, ge=1, description="documents per ingest transaction")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """`RAG_API_KEYS=k1,k2` as well as `RAG_API_KEYS='["k1","k2"]'`: whichever is easier to set."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [k.strip() for k in text.split(",") if k.strip()]
+        return value
 
     # Slack bot (server/slack.py; README "Slack")
     slack_mode: Literal["off", "http", "socket"] = Field(

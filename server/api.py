@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from rag.answer import AnswerPipeline
 from rag.service import Services
 from rag.types import Answer
 from server.deps import get_pipeline, get_services
+from server.metrics import observe_answer
 from server.schemas import AskRequest
+from server.timeouts import run_model_call
 
 router = APIRouter()
 
@@ -25,9 +26,11 @@ class DocumentOut(BaseModel):
 
 
 @router.post("/v1/ask", response_model=Answer, tags=["answers"])
-async def ask(body: AskRequest, pipeline: AnswerPipeline = Depends(get_pipeline)) -> Answer:
+async def ask(body: AskRequest, request: Request, pipeline: AnswerPipeline = Depends(get_pipeline)) -> Answer:
     """Answer one question from the corpus, with citations; `answer` is null when the corpus does not say."""
-    return await run_in_threadpool(pipeline.ask, body.question, body.top_k, body.filters())
+    answer = await run_model_call(request, pipeline.ask, body.question, body.top_k, body.filters())
+    observe_answer(request, answer)
+    return answer
 
 
 @router.get("/v1/documents", response_model=list[DocumentOut], tags=["documents"])

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from rag.service import Services
 from rag.settings import Settings
 from server import api, slack
+from server.middleware import install as install_operations
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,14 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, preloaded: Services | None = None) -> FastAPI:
+    """`preloaded`: services already built and warmed (by `rag serve`, so a broken index is a
+    one-line error before the server starts, not a traceback from inside the lifespan)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        services = Services(settings)
+        services = preloaded or Services(settings)
         app.state.services = services
         services.warm_up()
         app.state.slack = slack.start_slack(settings, services)  # None unless RAG_SLACK_MODE is http or socket
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info("ready: %s", services.load_seconds)
         yield
         app.state.ready = False
+        app.state.model_calls.shutdown()
         if app.state.slack is not None:
             app.state.slack.close()
 
@@ -53,5 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ready = False
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(api.router)
+    install_operations(app, settings)  # request ids, logs, metrics, auth, limits, timeouts
     app.include_router(slack.router)
     return app
