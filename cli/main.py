@@ -127,6 +127,7 @@ def cmd_serve(args, settings: Settings) -> int:
     from server.logging_json import log_config
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    _check_slack(settings)
     if not settings.db_path.exists():
         raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")
     logging.config.dictConfig(log_config(settings.log_format))
@@ -140,6 +141,32 @@ def cmd_serve(args, settings: Settings) -> int:
         access_log=False,  # server/middleware.py writes the access log, with route, duration and request id
         timeout_graceful_shutdown=30,
     )
+    return 0
+
+
+def _check_slack(settings: Settings) -> None:
+    """Missing Slack secrets are a one-line usage error before any model loads."""
+    from server.slack import SlackConfigError, check_settings
+
+    try:
+        check_settings(settings)
+    except SlackConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_slack(args, settings: Settings) -> int:
+    """The Slack bot alone, over Socket Mode: for a team without a public URL for `rag serve`."""
+    from server.slack import SlackBot
+
+    settings = settings.model_copy(update={"slack_mode": "socket"})
+    _check_slack(settings)
+    services = _services(settings)
+    services.warm_up()
+    bot = SlackBot(settings, services)
+    try:
+        bot.run_forever()
+    finally:
+        bot.close()
     return 0
 
 
@@ -209,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no HTTP server; see README, Slack)")
+    p.set_defaults(func=cmd_slack)
 
     p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD (see models/reader/README.md)")
     p.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)

@@ -10,6 +10,7 @@ does (v0 HMAC-SHA256 over "v0:{timestamp}:{body}") and posts them to our server.
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 import urllib.parse
@@ -20,10 +21,13 @@ from typing import Any
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import ServerConnection, serve
 
 TEAM_ID = "T0RAGTEST"
 BOT_USER_ID = "U0RAGBOT"
 BOT_ID = "B0RAGBOT"
+QUESTION = "Who is the President of the European Commission?"  # the seed corpus answers it
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class SlackStandIn:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.socket_url: str | None = None  # what apps.connections.open hands out (Socket Mode)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -98,6 +103,13 @@ class SlackStandIn:
                 raise AssertionError(f"no matching call within {timeout:.0f}s; calls so far: {self.calls}")
             time.sleep(0.1)
 
+    def reply_in(self, channel: str, thread_ts: str) -> Call:
+        """The bot's first post in that thread, waited for (the bot answers after acknowledging)."""
+        return self.wait_for(
+            lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == channel
+            and c.payload.get("thread_ts") == thread_ts
+        )[0]
+
     def api_result(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         """What Slack would answer, trimmed to the fields the SDK and bolt read."""
         if method == "auth.test":
@@ -107,6 +119,8 @@ class SlackStandIn:
             ts = f"{time.time():.6f}"
             return {"ok": True, "channel": payload.get("channel"), "ts": ts,
                     "message": {"type": "message", "text": payload.get("text"), "bot_id": BOT_ID, "ts": ts}}
+        if method == "apps.connections.open" and self.socket_url:
+            return {"ok": True, "url": self.socket_url}
         return {"ok": False, "error": "unknown_method"}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -133,6 +147,65 @@ class SlackStandIn:
                 pass
 
         return Handler
+
+
+class SocketModeStandIn:
+    """Slack's Socket Mode end: the WebSocket the bot dials after apps.connections.open. It says
+    hello, pushes the envelopes given to `push`, and records the bot's acknowledgements."""
+
+    def __init__(self) -> None:
+        self.acks: list[dict[str, Any]] = []
+        self.connected = threading.Event()
+        self._outbox: queue.Queue[str] = queue.Queue()
+        self._stopping = threading.Event()
+        self._server = serve(self._session, "127.0.0.1", 0, compression=None)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link"
+
+    def __enter__(self) -> SocketModeStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+
+    def push(self, payload: dict[str, Any], envelope_id: str) -> None:
+        """Deliver an Events API payload the way Socket Mode wraps it."""
+        envelope = {"envelope_id": envelope_id, "type": "events_api", "payload": payload,
+                    "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""}
+        self._outbox.put(json.dumps(envelope))
+
+    def wait_for_ack(self, envelope_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [a for a in list(self.acks) if a.get("envelope_id") == envelope_id]
+            if found:
+                return found[0]
+            time.sleep(0.1)
+        raise AssertionError(f"envelope {envelope_id} was not acknowledged within {timeout:.0f}s: {self.acks}")
+
+    def _session(self, ws: ServerConnection) -> None:
+        ws.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0RAGTEST"}}))
+        threading.Thread(target=self._read, args=(ws,), daemon=True).start()
+        self.connected.set()
+        while not self._stopping.is_set():  # ends with the test (or the connection)
+            try:
+                ws.send(self._outbox.get(timeout=0.2))
+            except queue.Empty:
+                continue
+            except ConnectionClosed:
+                return
+
+    def _read(self, ws: ServerConnection) -> None:
+        try:
+            for message in ws:
+                self.acks.append(json.loads(message))
+        except ConnectionClosed:
+            pass
 
 
 class SlackSender:
@@ -185,6 +258,15 @@ def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[s
         "event_time": int(time.time()),
         "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
     }
+
+
+def mention(channel: str, text: str, ts: str, thread_ts: str | None = None) -> dict[str, Any]:
+    """An app_mention event: "@bot text" in a channel, optionally inside a thread."""
+    event = {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
+             "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
 
 
 def iter_texts(blocks: list[dict[str, Any]]) -> Iterator[str]:

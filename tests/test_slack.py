@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -15,18 +14,19 @@ from rag.settings import Settings
 from tests.slack_standin import (
     BOT_ID,
     BOT_USER_ID,
+    QUESTION,
     TEAM_ID,
     Call,
     SlackSender,
     SlackStandIn,
     event_callback,
     iter_texts,
+    mention,
     next_ts,
 )
 from tests.support import running_server
 
 SIGNING_SECRET = "test-signing-secret-8f2a"
-QUESTION = "Who is the President of the European Commission?"
 FOLLOW_UP = "What did she confirm?"
 
 
@@ -55,24 +55,8 @@ def slack(slack_url: str) -> SlackSender:
     return SlackSender(slack_url, SIGNING_SECRET)
 
 
-def mention(channel: str, text: str, ts: str, thread_ts: str | None = None) -> dict[str, Any]:
-    event = {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
-             "channel": channel, "event_ts": ts}
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
-
-
 def texts(call: Call) -> list[str]:
     return list(iter_texts(call.payload["blocks"]))
-
-
-def answer_in(standin: SlackStandIn, channel: str, thread_ts: str) -> Call:
-    """The bot's reply in that thread, waited for (the bot answers after acknowledging)."""
-    return standin.wait_for(
-        lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == channel
-        and c.payload.get("thread_ts") == thread_ts
-    )[0]
 
 
 def settle(slack: SlackSender, standin: SlackStandIn) -> None:
@@ -80,7 +64,7 @@ def settle(slack: SlackSender, standin: SlackStandIn) -> None:
     going to be answered has had the same chance to be (bolt works on a small thread pool)."""
     ts = next_ts()
     assert slack.event(event_callback(mention("C0SETTLE", QUESTION, ts))).status_code == 200
-    answer_in(standin, "C0SETTLE", ts)
+    standin.reply_in("C0SETTLE", ts)
 
 
 def test_mention_is_answered_in_its_thread_with_citations(slack, standin):
@@ -88,7 +72,7 @@ def test_mention_is_answered_in_its_thread_with_citations(slack, standin):
     response = slack.event(event_callback(mention("C0NEWS", QUESTION, ts)))
     assert response.status_code == 200
 
-    post = answer_in(standin, "C0NEWS", ts)
+    post = standin.reply_in("C0NEWS", ts)
     blocks = post.payload["blocks"]
     assert blocks[0]["text"]["text"] == "*Ursula von der Leyen*"  # the answer, in bold
     assert any(t.startswith("Confidence ") for t in texts(post))
@@ -104,14 +88,14 @@ def test_direct_message_is_answered_in_its_thread(slack, standin):
     event = {"type": "message", "channel_type": "im", "user": "U0ASKER", "text": QUESTION, "ts": ts,
              "channel": "D0DM", "event_ts": ts}
     assert slack.event(event_callback(event)).status_code == 200
-    post = answer_in(standin, "D0DM", ts)
+    post = standin.reply_in("D0DM", ts)
     assert "Ursula von der Leyen" in post.payload["text"]
 
 
 def test_follow_up_in_the_thread_continues_the_conversation(slack, standin):
     root = next_ts()
     slack.event(event_callback(mention("C0THREAD", QUESTION, root)))
-    answer_in(standin, "C0THREAD", root)
+    standin.reply_in("C0THREAD", root)
 
     reply = next_ts()
     slack.event(event_callback(mention("C0THREAD", FOLLOW_UP, reply, thread_ts=root)))
@@ -124,7 +108,7 @@ def test_follow_up_in_the_thread_continues_the_conversation(slack, standin):
     # the same words in a new thread start a new conversation: nothing to resolve "she" against
     fresh = next_ts()
     slack.event(event_callback(mention("C0OTHER", FOLLOW_UP, fresh)))
-    post = answer_in(standin, "C0OTHER", fresh)
+    post = standin.reply_in("C0OTHER", fresh)
     assert not any("von der Leyen" in t for t in texts(post) if t.startswith("Searched for:"))
 
 
@@ -132,7 +116,7 @@ def test_a_retried_event_is_answered_once(slack, standin):
     ts = next_ts()
     payload = event_callback(mention("C0RETRY", QUESTION, ts))
     assert slack.event(payload).status_code == 200
-    answer_in(standin, "C0RETRY", ts)
+    standin.reply_in("C0RETRY", ts)
     for retry in (1, 2, 3):  # Slack's three retries, with the same event_id
         response = slack.event(payload, retry_num=retry)
         assert response.status_code == 200  # acknowledged, so Slack stops retrying

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import yaml
 from pydantic import SecretStr
 
 from rag.service import Services
-from rag.settings import Settings
+from rag.settings import REPO_ROOT, Settings
 from rag.types import Answer, Citation
-from server.slack import SlackBot, SlackConfigError, check_settings
+from server.slack import EVENTS_PATH, SlackBot, SlackConfigError, check_settings
 from server.slack_blocks import escape, marked_snippet, render_blocks, render_text
 from server.slack_dedupe import SeenEvents
 from server.slack_handlers import question_from_event
@@ -127,3 +128,16 @@ def test_socket_mode_bot_is_built_with_the_app_token(tmp_path):
         assert bot.socket.client.web_client.base_url == "http://127.0.0.1:9/api/"  # apps.connections.open goes there
     finally:
         bot.close()
+
+
+@pytest.mark.parametrize("mode", ["http", "socket"])
+def test_manifest_subscribes_to_what_the_bot_handles(mode):
+    manifest = yaml.safe_load((REPO_ROOT / "deploy" / f"slack-manifest-{mode}.yaml").read_text())
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert settings["socket_mode_enabled"] is (mode == "socket")
+    if mode == "http":
+        assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
+        assert manifest["features"]["slash_commands"][0]["url"].endswith(EVENTS_PATH)
