@@ -60,6 +60,16 @@ END;
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def connect_wal(path: Path) -> sqlite3.Connection:
+    """A connection for one thread: autocommit (transactions are explicit), WAL so readers
+    never block the writer, foreign keys enforced."""
+    con = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA foreign_keys=ON")
+    con.execute("PRAGMA synchronous=NORMAL")
+    return con
+
+
 class StoreError(RuntimeError):
     """The store cannot be used as it is; the message says how to fix it."""
 
@@ -147,11 +157,7 @@ class Store:
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
+            con = self._local.con = connect_wal(self.path)
         return con
 
     @contextmanager

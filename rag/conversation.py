@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from index.store import Filters
+from index.store import Filters, connect_wal
 from rag.answer import AnswerPipeline
 from rag.followup import FollowUpRewriter, Turn
 from rag.types import Answer, ChatAnswer
@@ -81,11 +81,7 @@ class ConversationStore:
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
+            con = self._local.con = connect_wal(self.path)
         return con
 
     def close(self) -> None:
