@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
         services = preloaded or Services(settings)
         app.state.services = services
         services.warm_up()
-        app.state.slack = slack.start_slack(settings, services)  # None unless RAG_SLACK_MODE is http or socket
+        app.state.slack = slack.start_slack(settings, services, app.state.model_calls)  # None unless RAG_SLACK_MODE is set
         app.state.ready = True
         log.info("ready: %s", services.load_seconds)
         yield

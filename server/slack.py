@@ -13,6 +13,7 @@ what runs it anyway, and it needs no extra HTTP client library.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -25,10 +26,14 @@ from rag.service import Services
 from rag.settings import Settings
 from server.slack_dedupe import DropRepeatedEvents, SeenEvents
 from server.slack_handlers import SlackListeners, SlackResponder
+from server.timeouts import ModelCalls
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# bolt's threads only acknowledge and wait on the model pool, so there can be many: a full pool
+# would delay `/ask` acknowledgements past Slack's 3 seconds
+LISTENER_THREADS = 32
 _REQUIRED = {
     "http": ("slack_bot_token", "slack_signing_secret"),
     "socket": ("slack_bot_token", "slack_app_token"),
@@ -52,7 +57,7 @@ def _secret(settings: Settings, name: str) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
-def build_bolt_app(settings: Settings, services: Services, seen: SeenEvents) -> App:
+def build_bolt_app(settings: Settings, services: Services, seen: SeenEvents, model_calls: ModelCalls) -> App:
     """The bolt App with our listeners; Web API calls go to `slack_api_base_url` (a stand-in in tests)."""
     check_settings(settings)
     client = WebClient(token=_secret(settings, "slack_bot_token"), base_url=settings.slack_api_base_url)
@@ -64,9 +69,10 @@ def build_bolt_app(settings: Settings, services: Services, seen: SeenEvents) -> 
         token_verification_enabled=False,
         process_before_response=False,  # ack first, answer on bolt's thread pool
         logger=logging.getLogger("slack_bolt"),
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack"),
     )
     app.use(DropRepeatedEvents(seen))
-    listeners = SlackListeners(SlackResponder(services))
+    listeners = SlackListeners(SlackResponder(services, model_calls))
     app.event("app_mention")(listeners.on_mention)
     app.event("message")(listeners.on_message)
     app.command("/ask")(ack=listeners.ack_ask, lazy=[listeners.answer_ask])
@@ -74,12 +80,18 @@ def build_bolt_app(settings: Settings, services: Services, seen: SeenEvents) -> 
 
 
 class SlackBot:
-    """The bot's lifetime inside a process: the bolt App, its event memory, and the Socket Mode connection."""
+    """The bot's lifetime inside a process: the bolt App, its event memory, and the Socket Mode connection.
 
-    def __init__(self, settings: Settings, services: Services) -> None:
+    `model_calls`: the server's model pool, shared with the API; `rag slack` has no server and
+    makes its own.
+    """
+
+    def __init__(self, settings: Settings, services: Services, model_calls: ModelCalls | None = None) -> None:
         self.mode = settings.slack_mode
+        self._own_model_calls = model_calls is None
+        self._model_calls = model_calls or ModelCalls(settings.model_timeout_seconds, settings.model_concurrency)
         self._seen = SeenEvents(settings.data_dir / "slack_events.sqlite3")
-        self.app = build_bolt_app(settings, services, self._seen)
+        self.app = build_bolt_app(settings, services, self._seen, self._model_calls)
         self.socket: SocketModeHandler | None = None
         if self.mode == "socket":
             self.socket = SocketModeHandler(self.app, app_token=_secret(settings, "slack_app_token"))
@@ -99,14 +111,16 @@ class SlackBot:
     def close(self) -> None:
         if self.socket is not None:
             self.socket.close()
+        if self._own_model_calls:
+            self._model_calls.shutdown()
         self._seen.close()
 
 
-def start_slack(settings: Settings, services: Services) -> SlackBot | None:
+def start_slack(settings: Settings, services: Services, model_calls: ModelCalls) -> SlackBot | None:
     """Called by the server lifespan: None when Slack is off."""
     if settings.slack_mode == "off":
         return None
-    bot = SlackBot(settings, services)
+    bot = SlackBot(settings, services, model_calls)
     bot.connect()
     return bot
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -19,11 +20,13 @@ from slack_sdk import WebClient
 from rag.service import Services
 from rag.types import Answer
 from server.slack_blocks import Block, escape, render_blocks, render_notice, render_question, render_text
+from server.timeouts import ModelCalls
 
 log = logging.getLogger(__name__)
 
 USAGE = "Ask me a question about the news corpus, e.g. `/ask Who is the President of the European Commission?`"
 FAILED = "Sorry, something went wrong while answering that. Please try again in a moment."
+BUSY = "Sorry, I am too busy to answer that right now. Please ask again in a minute."
 # `<@U123>` or `<@U123|name>`: the mention that addressed the bot is not part of the question
 _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -56,10 +59,16 @@ def question_from_event(event: dict[str, Any]) -> SlackQuestion | None:
 
 
 class SlackResponder:
-    """Question in, rendered Slack message out; never raises, so a listener always has something to post."""
+    """Question in, rendered Slack message out; never raises, so a listener always has something to post.
 
-    def __init__(self, services: Services) -> None:
+    The model runs on the server's shared model pool (`ModelCalls`), not on bolt's threads: Slack
+    questions then count against the same concurrency cap and deadline as API requests, and
+    bolt's own threads stay free to acknowledge `/ask` within Slack's 3 seconds.
+    """
+
+    def __init__(self, services: Services, model_calls: ModelCalls) -> None:
         self._services = services
+        self._model_calls = model_calls
         self._max_chars = services.settings.max_question_chars
 
     def reply(self, question: str, ask: Callable[[str], Answer]) -> tuple[str, list[Block]]:
@@ -67,8 +76,13 @@ class SlackResponder:
             return render_notice(USAGE)
         if len(question) > self._max_chars:
             return render_notice(f"That question is {len(question)} characters long; the limit is {self._max_chars}.")
+        future = self._model_calls.executor.submit(ask, question)
         try:
-            answer = ask(question)
+            answer = future.result(timeout=self._model_calls.timeout_seconds)
+        except FutureTimeout:
+            future.cancel()  # still queued: never runs; already running: finishes, result dropped
+            log.warning("a Slack question timed out after %gs", self._model_calls.timeout_seconds)
+            return render_notice(BUSY)
         except Exception:
             log.exception("answering a Slack question failed")
             return render_notice(FAILED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import yaml
@@ -14,7 +15,8 @@ from rag.types import Answer, Citation
 from server.slack import EVENTS_PATH, SlackBot, SlackConfigError, check_settings
 from server.slack_blocks import escape, marked_snippet, render_blocks, render_text
 from server.slack_dedupe import SeenEvents
-from server.slack_handlers import question_from_event
+from server.slack_handlers import BUSY, FAILED, USAGE, SlackResponder, question_from_event
+from server.timeouts import ModelCalls
 
 ARTICLE = "Brussels & <!channel>: the President of the Commission, Ursula von der Leyen, said <b>no</b>."
 
@@ -141,3 +143,28 @@ def test_manifest_subscribes_to_what_the_bot_handles(mode):
     if mode == "http":
         assert settings["event_subscriptions"]["request_url"].endswith(EVENTS_PATH)
         assert manifest["features"]["slash_commands"][0]["url"].endswith(EVENTS_PATH)
+
+
+@pytest.fixture
+def responder(tmp_path):
+    model_calls = ModelCalls(timeout_seconds=0.2, concurrency=1)
+    yield SlackResponder(Services(Settings(data_dir=tmp_path, max_question_chars=50)), model_calls)
+    model_calls.shutdown()
+
+
+def test_responder_says_busy_when_the_model_pool_is_past_its_deadline(responder):
+    release = threading.Event()
+    try:
+        text, blocks = responder.reply("Who?", lambda q: release.wait(30))
+    finally:
+        release.set()
+    assert text == BUSY and blocks[0]["text"]["text"] == BUSY
+
+
+def test_responder_turns_failures_and_bad_questions_into_notices(responder):
+    def broken(question: str) -> Answer:
+        raise RuntimeError("index gone")
+
+    assert responder.reply("Who?", broken)[0] == FAILED
+    assert responder.reply("", broken)[0] == escape(USAGE)
+    assert "limit is 50" in responder.reply("x" * 51, broken)[0]
