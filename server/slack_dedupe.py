@@ -16,7 +16,6 @@ than a duplicated one, which is what the issue asks for.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +23,8 @@ from pathlib import Path
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
+
+from index.store import connect_wal
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,7 @@ class SeenEvents:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._retention = retention_seconds
         self._lock = threading.Lock()  # one connection shared by bolt's listener threads
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect_wal(path)
         self._db.execute("CREATE TABLE IF NOT EXISTS slack_events (event_id TEXT PRIMARY KEY, seen_at REAL NOT NULL)")
         self._db.execute("CREATE INDEX IF NOT EXISTS slack_events_seen_at ON slack_events (seen_at)")
 
