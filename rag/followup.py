@@ -176,8 +176,8 @@ class FollowUpRewriter:
         names = find_names(previous_query)
         if preposition:
             names = [n for n in names if re.search(rf"\b{preposition}\s+(?:the\s+)?$", previous_query[: n.start], re.I)]
-        if not names:
-            return f"{previous_query.rstrip(' ?.!')} {subject}?"
+        if not names or not find_names(bare):  # nothing to swap, or not a name to swap in ("what about sanctions?")
+            return f"{previous_query.rstrip(' ?.!')}, {subject}?"
         same_kind = [n for n in names if n.is_acronym == bare.isupper()]
         target = (same_kind or names)[0]
         preceded_by_determiner = re.search(r"\b(?:the|a|an)\s+$", previous_query[: target.start], re.I)

@@ -44,6 +44,13 @@ def rewriter() -> FollowUpRewriter:
         ([TREASURY], "What about the EU?", "Who is the EU Treasury Secretary?"),
         ([BESSENT_ON_RUSSIA], "and Macron?", "What did Macron say about Russia?"),
         ([BESSENT_ON_RUSSIA], "How about Ursula von der Leyen?", "What did Ursula von der Leyen say about Russia?"),
+        ([BESSENT_ON_RUSSIA], "And on Iran?", "What did Bessent say about Russia, on Iran?"),  # no "on" to swap at
+        ([BESSENT_ON_RUSSIA], "what about sanctions?", "What did Bessent say about Russia, sanctions?"),
+        (
+            [Turn("What sanctions did the US impose on Russia?", "What sanctions did the US impose on Russia?")],
+            "and on Iran?",
+            "What sanctions did the US impose on Iran?",
+        ),
         # the previous query is already standalone, so chains keep resolving
         (
             [TREASURY, Turn("Which TV programme did he speak on?", "Which TV programme did Scott Bessent speak on?", "Meet the Press")],
