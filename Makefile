@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test ingest serve bench loadtest clean
+.PHONY: install browser run test ingest serve bench loadtest clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,7 +25,12 @@ serve: install
 
 run: ingest serve
 
-test: install
+# the chat page's browser test drives Debian's chromium (Playwright's own browser download is not used)
+browser:
+	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
+
+test: install browser
 	$(PY) -m pytest -q
 
 clean:

@@ -118,6 +118,38 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_chat(args, settings: Settings) -> int:
+    """A conversation in the terminal: the same ChatEngine (and follow-up rewriting) as /v1/chat."""
+    from rag.conversation import InvalidConversationId, validate_conversation_id
+
+    conversation_id = args.conversation
+    if conversation_id is not None:
+        try:
+            validate_conversation_id(conversation_id)
+        except InvalidConversationId as exc:
+            raise UsageError(str(exc)) from None
+    services = _services(settings)
+    print("Ask a question; follow-ups may say “he”, “it”, “what about …?”. An empty line ends.", file=sys.stderr)
+    while True:
+        try:
+            message = input("> ")
+        except EOFError:
+            break
+        if not message.strip():
+            break
+        try:
+            validate_question(message, settings)
+        except UsageError as exc:
+            print(f"rag: {exc}", file=sys.stderr)
+            continue
+        answer = services.chat.chat(message, conversation_id, top_k=args.top_k, filters=_filters(args))
+        conversation_id = answer.conversation_id
+        print(format_answer(answer), end="\n\n")
+    if conversation_id:
+        print(f"(conversation {conversation_id}: continue it with --conversation {conversation_id})", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
@@ -231,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the same JSON object the API returns")
     _add_filter_args(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions understood)")
+    p.add_argument("--conversation", help="continue (or start) the conversation with this id")
+    p.add_argument("--top-k", type=int, default=None, help="passages to read")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("serve", help="serve the HTTP API, chat page and Slack endpoint")
     p.add_argument("--host")

@@ -11,20 +11,17 @@ from fastapi.responses import JSONResponse
 
 from rag.service import Services
 from rag.settings import Settings
-from server import api, slack
+from server import api, chat, openai_compat, page, slack
 from server.middleware import install as install_operations
+from server.schemas import describe_validation_error
 
 log = logging.getLogger(__name__)
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-        problems.append(f"{where}: {err.get('msg')}")
     return JSONResponse(
         status_code=422,
-        content={"error": "invalid request: " + "; ".join(problems), "detail": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]},
+        content={"error": describe_validation_error(exc), "detail": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]},
     )
 
 
@@ -59,4 +56,8 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
     app.include_router(api.router)
     install_operations(app, settings)  # request ids, logs, metrics, auth, limits, timeouts
     app.include_router(slack.router)
+    app.include_router(chat.router)
+    app.include_router(openai_compat.router)
+    app.include_router(page.router)
+    app.mount("/static", page.static_files, name="static")
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from rag.answer import AnswerPipeline
+from rag.conversation import ChatEngine
 from rag.service import Services
 
 
@@ -14,3 +15,7 @@ def get_services(request: Request) -> Services:
 
 def get_pipeline(request: Request) -> AnswerPipeline:
     return request.app.state.services.pipeline
+
+
+def get_chat(request: Request) -> ChatEngine:
+    return request.app.state.services.chat

@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from index.store import Filters
 
 MAX_QUESTION_CHARS = 2000
 
 
-class AskRequest(BaseModel):
+class RetrievalOptions(BaseModel):
+    """How many passages to read and which articles may answer: shared by /v1/ask and /v1/chat."""
+
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["Who is the French President?"])
     top_k: int | None = Field(None, ge=1, le=50, description="passages to read")
     since: dt.date | None = Field(None, description="only articles dated on or after this day")
     until: dt.date | None = Field(None, description="only articles dated on or before this day")
     sources: list[str] | None = Field(None, max_length=100)
     doc_ids: list[str] | None = Field(None, max_length=1000)
-
-    @field_validator("question")
-    @classmethod
-    def not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the question is empty")
-        return value
 
     def filters(self) -> Filters:
         return Filters(
@@ -35,3 +31,25 @@ class AskRequest(BaseModel):
             sources=tuple(self.sources) if self.sources else None,
             doc_ids=tuple(self.doc_ids) if self.doc_ids else None,
         )
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty: only white space")
+    return value
+
+
+NonBlankText = Annotated[str, AfterValidator(_not_blank)]
+
+
+class AskRequest(RetrievalOptions):
+    question: NonBlankText = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["Who is the French President?"])
+
+
+def describe_validation_error(exc: RequestValidationError) -> str:
+    """One line naming every field that is wrong and why, for the `error` of a 422."""
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        problems.append(f"{where}: {err.get('msg')}")
+    return "invalid request: " + "; ".join(problems)

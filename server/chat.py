@@ -1,0 +1,40 @@
+"""POST /v1/chat: one turn of a conversation, as the /v1/ask answer plus its conversation_id."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import Field
+
+from rag.conversation import CONVERSATION_ID, ChatEngine, ConversationNotFound
+from rag.types import ChatAnswer
+from server.deps import get_chat
+from server.metrics import observe_answer
+from server.schemas import MAX_QUESTION_CHARS, NonBlankText, RetrievalOptions
+from server.timeouts import run_model_call
+
+router = APIRouter()
+
+
+class ChatRequest(RetrievalOptions):
+    conversation_id: str | None = Field(
+        None,
+        pattern=f"^{CONVERSATION_ID.pattern}$",
+        description="continue this conversation (an id a previous reply returned); omit to start one",
+    )
+    message: NonBlankText = Field(
+        min_length=1, max_length=MAX_QUESTION_CHARS, examples=["Which TV programme did he speak on?"]
+    )
+
+
+@router.post("/v1/chat", response_model=ChatAnswer, tags=["chat"])
+async def chat(body: ChatRequest, request: Request, engine: ChatEngine = Depends(get_chat)) -> ChatAnswer:
+    """Answer a message in a conversation: follow-ups ("he", "what about the EU?") are resolved
+    against its earlier turns, and `query` shows the standalone question that was searched."""
+    try:
+        answer = await run_model_call(
+            request, engine.chat, body.message, body.conversation_id, body.top_k, body.filters(), create_missing=False
+        )
+    except ConversationNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    observe_answer(request, answer)
+    return answer

@@ -1,0 +1,136 @@
+"""The chat page in a real browser (Debian's chromium driven by Playwright) on a real server.
+
+The corpus is the seeds plus one article whose title and text contain markup, to check
+that the page shows it as text and never runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.service import Services
+from rag.settings import Settings
+from tests.support import SEEDS_DIR, running_server
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ANSWER_TIMEOUT_MS = 180_000
+
+HOSTILE_ARTICLE = {
+    "doc_id": "harbour-festival",
+    "title": "Harbour festival <script>window.pwned = 1</script> opens",
+    "date": "2025-09-12",
+    "source": "test",
+    "text": (
+        "The harbour festival returned to the old port this weekend. "
+        "The festival, advertised under the banner <script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">, "
+        "was opened by the harbour master Ingrid Solheim on Friday evening. "
+        "Organisers expect forty thousand visitors over three days."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def page_server(tmp_path_factory) -> str:
+    corpus = tmp_path_factory.mktemp("page-corpus")
+    for seed in SEEDS_DIR.iterdir():
+        shutil.copy(seed, corpus / seed.name)
+    (corpus / "harbour-festival.json").write_text(json.dumps(HOSTILE_ARTICLE))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("page-data"))
+    services = Services(settings)
+    assert not services.ingestor.ingest_paths([corpus]).failed
+    services.store.close()
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, page_server):
+    page = browser.new_page(viewport={"width": 1000, "height": 1100})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(page_server)
+    yield page
+    assert dialogs == [], "a script from the data ran"
+    page.close()
+
+
+def _ask(page, question: str):
+    """Type a question, send it, and wait for its turn to hold an answer (or not-found) card."""
+    turns = page.locator("#conversation > li")
+    n = turns.count()
+    page.fill("#message", question)
+    page.click("#send")
+    card = turns.nth(n).locator(".answer")
+    sync_api.expect(card).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    return turns.nth(n)
+
+
+def test_two_turns_citations_and_not_found(page):
+    expect = sync_api.expect
+    first = _ask(page, "Who is the US Treasury Secretary?")
+    expect(first.locator(".question")).to_have_text("Who is the US Treasury Secretary?")
+    expect(first.locator(".answer-text")).to_contain_text("Bessent")
+    expect(first.locator(".confidence")).to_contain_text("%")
+
+    second = _ask(page, "Which TV programme did he speak on?")
+    expect(second.locator(".answer-text")).to_contain_text("Meet the Press")
+    expect(second.locator(".rewritten")).to_contain_text("Bessent")
+
+    citation = second.locator(".citation").first
+    passage = citation.locator(".passage")
+    expect(passage).to_be_hidden()
+    expect(citation.locator(".cite-number")).to_have_text("[1]")
+    expect(citation.locator(".cite-date")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    citation.locator("summary").click()
+    expect(passage).to_be_visible()
+    expect(passage.locator("mark")).to_have_text(second.locator(".answer-text").inner_text())
+
+    missing = _ask(page, "What is the capital of Australia?")
+    expect(missing.locator(".answer")).to_have_class(re.compile(r"\bnot-found\b"))
+    expect(missing.locator(".answer-text")).to_have_text("Not found in the corpus")
+    expect(missing.locator(".citation")).to_have_count(0)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-page.png"), full_page=True)
+
+
+def test_markup_in_questions_and_articles_is_shown_as_text(page):
+    question = "Who opened the harbour festival <script>window.pwned = 3</script>?"
+    turn = _ask(page, question)
+    sync_api.expect(turn.locator(".question")).to_have_text(question)
+    sync_api.expect(turn.locator(".answer-text")).to_contain_text("Ingrid Solheim")
+    citation = turn.locator(".citation").first
+    citation.locator("summary").click()
+    sync_api.expect(citation.locator(".cite-title")).to_have_text(HOSTILE_ARTICLE["title"])
+    sync_api.expect(citation.locator(".passage")).to_contain_text("<script>window.pwned = 1</script><img src=x")
+    assert page.locator("#conversation script, #conversation img").count() == 0
+    assert page.evaluate("window.pwned") is None
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-page-markup.png"), full_page=True)
