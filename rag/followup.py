@@ -46,6 +46,8 @@ _THING = re.compile(
     r"|its|they|them|their|themselves)\b",
     re.IGNORECASE,
 )
+# words that lean on the previous turn without naming anything: "in it", "that cost", "And who…?"
+_CONTINUES = re.compile(r"^\W*(?:and|so|but|also|then)\b|\b(?:it|that|there)\b", re.IGNORECASE)
 _WHO = re.compile(r"^\W*(?:and\s+)?(?:who|whom|whose)\b", re.IGNORECASE)
 _ELLIPSIS = re.compile(
     r"^\s*(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<what>.+?)[\s?.!]*$"
@@ -111,7 +113,12 @@ def find_names(text: str) -> list[_Name]:
 
     for m in _TOKEN.finditer(text):
         word = _POSSESSIVE.sub("", m.group())
-        capitalised = word[:1].isupper() and word.lower() not in _NOT_NAMES and not any(ch.isdigit() for ch in word)
+        capitalised = (
+            word[:1].isupper()
+            and word.lower() not in _NOT_NAMES
+            and word.lower() not in _CALENDAR
+            and not any(ch.isdigit() for ch in word)
+        )
         adjacent = not run or text[run[-1].end() : m.start()] == " "
         if capitalised and len(word) > 1 and word.isupper():
             close()
@@ -139,8 +146,6 @@ def _as_name(answer: str | None) -> str | None:
     names = find_names(answer)
     if len(names) != 1 or names[0].text != _POSSESSIVE.sub("", answer) or len(answer.split()) > 6:
         return None
-    if answer.lower() in _CALENDAR:
-        return None
     return names[0].text
 
 
@@ -160,9 +165,11 @@ class FollowUpRewriter:
             return Rewrite(self._swap(previous.query, subject), boost, True)
 
         query = self._resolve_references(question, history)
-        if query == question:
-            return Rewrite(question)
-        return Rewrite(query, boost, True)
+        if query != question:
+            return Rewrite(query, boost, True)
+        if _CONTINUES.search(question):  # refers back, but to nothing we can name: keep the documents
+            return Rewrite(question, boost, True)
+        return Rewrite(question)
 
     # --- "what about X?" ----------------------------------------------------------------
 

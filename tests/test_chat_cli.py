@@ -22,7 +22,7 @@ def test_a_terminal_conversation_resolves_follow_ups(seed_settings):
     assert out.returncode == 0, out.stderr
     replies = out.stdout.removeprefix("> ").split("\n\n> ")  # input() prompts with "> " on stdout
     assert "Bessent" in replies[0].splitlines()[0]
-    assert "Meet the Press" in replies[1].splitlines()[0]
+    assert "meet the press" in replies[1].splitlines()[0].lower()
     assert "(searched for: Which TV programme did Scott Bessent speak on?)" in out.stdout
     assert "--conversation " in out.stderr
 

@@ -29,6 +29,7 @@ def rewriter() -> FollowUpRewriter:
         # a person pronoun takes the previous answer to a "who" question
         ([TREASURY], "Which TV programme did he speak on?", "Which TV programme did Scott Bessent speak on?"),
         ([TREASURY], "where was he going?", "where was Scott Bessent going?"),
+        ([TREASURY], "Where was he headed on Monday?", "Where was Scott Bessent headed on Monday?"),
         ([TREASURY], "What did his department announce?", "What did Scott Bessent's department announce?"),
         ([TREASURY], "Who appointed her?", "Who appointed Scott Bessent?"),
         # ... and otherwise the subject of the previous query, not its answer
@@ -72,12 +73,21 @@ def test_follow_up_boosts_the_documents_last_cited(rewriter):
 
 
 @pytest.mark.parametrize(
+    "question", ["Who represented Japan in it?", "How much did that cost Russia?", "And who was the spokeswoman?"]
+)
+def test_a_follow_up_with_nothing_to_name_keeps_the_conversation_documents(rewriter, question):
+    rewrite = rewriter.rewrite(question, [TARIFFS])
+    assert rewrite.query == question
+    assert rewrite.is_follow_up and rewrite.boost_doc_ids == ("doc-d",)
+
+
+@pytest.mark.parametrize(
     ("history", "question"),
     [
         ([], "Which TV programme did he speak on?"),  # nothing to refer back to
         ([TREASURY], "Who is the French President?"),
         ([TREASURY], "Did Macron say he would join the sanctions?"),  # "he" is Macron, in the question itself
-        ([TREASURY], "And where did Ursula von der Leyen speak?"),
+        ([TREASURY], "Where did Ursula von der Leyen speak?"),
     ],
 )
 def test_standalone_questions_are_left_alone(rewriter, history, question):

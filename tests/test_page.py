@@ -100,7 +100,7 @@ def test_two_turns_citations_and_not_found(page):
     expect(first.locator(".confidence")).to_contain_text("%")
 
     second = _ask(page, "Which TV programme did he speak on?")
-    expect(second.locator(".answer-text")).to_contain_text("Meet the Press")
+    expect(second.locator(".answer-text")).to_contain_text("Meet the Press", ignore_case=True)
     expect(second.locator(".rewritten")).to_contain_text("Bessent")
 
     citation = second.locator(".citation").first
