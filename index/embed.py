@@ -39,6 +39,7 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _embed_query(self, text: str) -> np.ndarray:
-        vector = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True)
+        # no progress bar: sentence-transformers shows one whenever logging is at INFO (as `rag serve` logs)
+        vector = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         vector.setflags(write=False)  # cached: shared between callers
         return np.ascontiguousarray(vector, dtype=np.float32)
