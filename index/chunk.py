@@ -69,5 +69,8 @@ class Chunker:
             while k - 1 > i and overlap + pieces[k - 1].tokens <= self.overlap_tokens:
                 k -= 1
                 overlap += pieces[k].tokens
+            while k < j and overlap + pieces[j].tokens > self.max_tokens:  # found by fuzzing: an overlap that
+                overlap -= pieces[k].tokens  # leaves no room for the next piece made a chunk inside this one
+                k += 1
             i = k
         return chunks
