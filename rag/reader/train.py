@@ -231,25 +231,40 @@ def train_reader(cfg: TrainConfig) -> dict:
         model.save_pretrained(cfg.out_dir / f"epoch-{epoch + 1}")
         tokenizer.save_pretrained(cfg.out_dir / f"epoch-{epoch + 1}")
     train_seconds = time.perf_counter() - t0
+    report = finalize_reader(cfg.out_dir / f"epoch-{cfg.epochs}", cfg.out_dir, cfg, train_q, heldout_q, rng)
+    report.update(train_questions=len(train_q), train_windows=len(windows), train_seconds=round(train_seconds, 1))
+    (cfg.out_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
 
-    cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    model.to("cpu").half().save_pretrained(cfg.out_dir)
-    tokenizer.save_pretrained(cfg.out_dir)
 
-    reader = Reader(cfg.out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device)
+def finalize_reader(
+    checkpoint: Path,
+    out_dir: Path,
+    cfg: TrainConfig,
+    train_q: list[SquadQuestion] | None = None,
+    heldout_q: list[SquadQuestion] | None = None,
+    rng: random.Random | None = None,
+) -> dict:
+    """Turn a checkpoint into a shippable reader: fp16 weights, calibration fitted on the
+    training articles, and EM/F1 on the held-out ones. Separate from training so that any
+    checkpoint (e.g. an epoch saved by a run that was stopped) can be shipped the same way."""
+    rng = rng or random.Random(cfg.seed)
+    if train_q is None or heldout_q is None:
+        train_q, heldout_q = split_by_article(load_squad(cfg.squad_path), cfg.heldout_articles)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = AutoModelForQuestionAnswering.from_pretrained(checkpoint)
+    model.half().save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(checkpoint).save_pretrained(out_dir)
+    reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device)
     calibration = fit_calibration(reader, train_q, cfg.calibration_questions, rng)
-    (cfg.out_dir / CALIBRATION_FILE).write_text(json.dumps(asdict(calibration), indent=2) + "\n")
-    heldout = evaluate_heldout(reader, heldout_q)
+    (out_dir / CALIBRATION_FILE).write_text(json.dumps(asdict(calibration), indent=2) + "\n")
     report = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
-        "base_model_dir": base.name,
+        "checkpoint": checkpoint.name,
         "device": device,
-        "train_questions": len(train_q),
-        "train_windows": len(windows),
-        "train_seconds": round(train_seconds, 1),
-        "heldout": heldout,
+        "heldout": evaluate_heldout(reader, heldout_q),
         "calibration": asdict(calibration),
     }
-    (cfg.out_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
