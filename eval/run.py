@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from eval.metrics import QuestionResult, answer_scores, first_relevant_rank, summarize
 from eval.testset import Conversation, EvalQuestion, EvalSet, load_testset
+from index.store import Filters
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -33,7 +34,7 @@ class EvalInputError(ValueError):
 
 
 class Ask(Protocol):
-    def __call__(self, question: str, top_k: int | None = None) -> Answer: ...
+    def __call__(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer: ...
 
 
 # (message, conversation_id, top_k) -> Answer: one turn of a multi-turn conversation
@@ -85,9 +86,14 @@ def evaluate(
     top_k: int | None = None,
     chat: ChatTurn | None = None,
     progress: bool = False,
+    gold_docs: bool = False,
 ) -> tuple[list[QuestionResult], list[str]]:
     """Scores every item; returns the results and the problems met (conversations that could
-    not be run are reported, not silently dropped)."""
+    not be run are reported, not silently dropped).
+
+    `gold_docs` restricts retrieval to each question's own doc_ids (questions without any are
+    asked as usual): what is then wrong is the reader's or the threshold's doing, not retrieval's.
+    """
     results: list[QuestionResult] = []
     problems: list[str] = []
     for item in tqdm(testset.items, desc="eval", unit="item", disable=not progress):
@@ -100,7 +106,8 @@ def evaluate(
                 answer, ms = _timed(lambda: chat(turn.question, conversation_id, top_k))
                 results.append(score(turn, answer, ms, item.id, n))
         else:
-            answer, ms = _timed(lambda: ask(item.question, top_k=top_k))
+            only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else None
+            answer, ms = _timed(lambda: ask(item.question, top_k=top_k, filters=only))
             results.append(score(item, answer, ms))
     return results, problems
 
@@ -160,10 +167,14 @@ def run_eval(
     corpus: Path | None = None,
     top_k: int | None = None,
     progress: bool = False,
+    gold_docs: bool = False,
 ) -> EvalResult:
     """The whole `rag eval` run except output."""
     testset = read_testset(testset_path)
     with corpus_services(settings, corpus) as services:
-        results, problems = evaluate(testset, services.pipeline.ask, top_k, chat_turn(services), progress)
-        snapshot = settings_snapshot(settings, top_k) | {"no_answer_threshold_used": services.pipeline.threshold}
+        results, problems = evaluate(testset, services.pipeline.ask, top_k, chat_turn(services), progress, gold_docs)
+        snapshot = settings_snapshot(settings, top_k) | {
+            "no_answer_threshold_used": services.pipeline.threshold,
+            "retrieval": "restricted to each question's doc_ids" if gold_docs else "open",
+        }
     return EvalResult(str(testset_path), str(corpus) if corpus else None, results, testset.errors + problems, snapshot)
