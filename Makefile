@@ -33,5 +33,10 @@ browser:
 test: install browser
 	$(PY) -m pytest -q
 
+# 50 clients for 60 s against a real `rag serve` over the seed index, on loopback; fails on any
+# error or on server memory growth past a bound (figures in README, Reliability)
+loadtest: install
+	$(PY) -m bench.loadtest --clients 50 --seconds 60
+
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -1,5 +1,5 @@
 """A real `rag serve` in a child process on a loopback port, for the tests that need what only a
-process has (signals, its exit code, its stderr log lines, its memory) and for bench/loadtest.py."""
+process has (signals, its exit code, its stderr log lines)."""
 
 from __future__ import annotations
 
@@ -29,12 +29,6 @@ def rag_env(data_dir: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 class ServeProcess:
