@@ -188,7 +188,7 @@ NEWS = {
     "harbour-1": "title: Quillon harbour opens\ndate: 2025-10-01\n\nThe Quillon deep-water harbour was opened by "
     "harbourmaster Odalys Wrenfield on Tuesday after six years of construction.\n",
     "harbour-2": "title: Quillon ferries\ndate: 2025-10-02\n\nFerries from the Quillon harbour will sail to "
-    "Marrowby twice a day, the operator said.\n",
+    "Marrowby twice a day, the operator said in a notice headed <script>alert('ferry')</script> on its site.\n",
 }
 
 
@@ -225,6 +225,10 @@ def test_server_answers_during_an_ingest_and_then_serves_the_new_documents(seed_
 
         answer = httpx.post(f"{url}/v1/ask", json={"question": "Who opened the Quillon harbour?"}, timeout=60).json()
         assert {p["doc_id"] for p in answer["passages"]} >= {"harbour-1"}
+        # markup in an article is data: the JSON API returns it verbatim (the page and Slack escape it)
+        r = httpx.post(f"{url}/v1/ask", json={"question": "Where will the Quillon ferries sail?"}, timeout=60)
+        assert r.headers["content-type"] == "application/json"
+        assert any("<script>alert('ferry')</script>" in p["text"] for p in r.json()["passages"])
         after = httpx.get(f"{url}/readyz").json()
         assert after["generation"] > before["generation"]
         assert after["documents"] == before["documents"] + 2
