@@ -23,6 +23,7 @@ from index.store import Filters, Store
 log = logging.getLogger(__name__)
 
 _SNAPSHOT = re.compile(r"^vectors-(\d+)\.faiss$")
+_TEMP = re.compile(r"^vectors-\d+\.tmp(\d+)$")
 
 
 class VectorIndexError(RuntimeError):
@@ -103,8 +104,27 @@ def load_current(data_dir: Path, store: Store, factory: str, dim: int) -> tuple[
     return generation, sync_index(index, store, factory, dim)
 
 
+def _remove_orphaned_temp_files(data_dir: Path) -> None:
+    """A writer killed mid-write leaves `vectors-N.tmp<pid>` behind, as large as the index;
+    remove those whose writer is gone (a live one may still be writing)."""
+    for path in data_dir.glob("vectors-*.tmp*"):
+        if (m := _TEMP.match(path.name)) and not _process_alive(int(m[1])):
+            path.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def write_snapshot(data_dir: Path, store: Store, factory: str, dim: int) -> Path:
     """Update the newest snapshot to the store's generation and write it atomically (tmp + rename)."""
+    _remove_orphaned_temp_files(data_dir)
     target = snapshot_path(data_dir, store.generation())
     if target.exists():
         return target

@@ -176,8 +176,11 @@ def test_kill_9_during_ingest_leaves_each_document_old_or_new(corpora, tmp_path,
     assert updated == min(got_in, DOCS // BATCH) * BATCH
     check_answers(data_dir)
 
+    orphan = data_dir / f"vectors-00000001.tmp{2**30}"  # what a writer killed mid-snapshot leaves (no such pid)
+    orphan.write_bytes(b"half a faiss file")
     rerun = run_ingest(data_dir, root / "v2")
     assert rerun.returncode == 0, rerun.stderr
+    assert not orphan.exists(), "the rerun removes a dead writer's temp file"
     assert f"{DOCS - updated} updated, {updated} unchanged" in rerun.stdout
     assert check_consistent(data_dir, old, new) == DOCS
     assert snapshot_path(data_dir, generation(data_dir / "rag.sqlite3")).exists(), "the rerun leaves a current snapshot"
