@@ -38,5 +38,16 @@ test: install browser
 loadtest: install
 	$(PY) -m bench.loadtest --clients 50 --seconds 60
 
+# the Haystack peer lives in its own venv, never in the product's; a failed install is reported by the bench
+PEER_VENV := bench/.venv-peer
+$(PEER_VENV)/.installed: bench/peer-requirements.txt
+	python3 -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet torch==2.13.0
+	$(PEER_VENV)/bin/pip install --quiet -r bench/peer-requirements.txt && touch $@ || echo "peer install failed"
+
+# every figure of the Performance section: table on stdout, bench/out/results.{json,md}, bench/out/bench.png
+bench: install $(PEER_VENV)/.installed
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) data .pytest_cache
