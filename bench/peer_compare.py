@@ -78,6 +78,7 @@ def run_peer(peer_python: Path, settings: Settings, questions: list[dict], work_
         "answers": 3,
         "max_seq_length": settings.reader_max_length,
         "stride": settings.reader_stride,
+        "torch_threads": settings.torch_threads,  # the same thread budget as ours
     }
     work_dir.mkdir(parents=True, exist_ok=True)
     spec_path, out_path = work_dir / "peer-spec.json", work_dir / "peer-result.json"

@@ -27,6 +27,10 @@ def run(spec: dict) -> dict:
     )
     from haystack_integrations.components.readers.transformers import TransformersExtractiveReader
 
+    if spec.get("torch_threads"):
+        import torch
+
+        torch.set_num_threads(spec["torch_threads"])
     t0 = time.perf_counter()
     store = InMemoryDocumentStore(embedding_similarity_function="cosine")
     doc_embedder = SentenceTransformersDocumentEmbedder(

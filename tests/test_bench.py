@@ -1,0 +1,54 @@
+"""The benchmark's own arithmetic: a wrong recall or percentile would make every FAISS row lie."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.corpus import generate_articles
+from bench.faiss_scale import VectorSource
+from bench.stats import percentiles, recall_at_k
+
+
+def test_recall_at_k_counts_shared_neighbours_and_ignores_missing_results():
+    truth = np.array([[1, 2, 3], [4, 5, 6]])
+    found = np.array([[3, 2, 9], [-1, -1, 4]])
+    assert recall_at_k(found, truth, k=3) == pytest.approx(3 / 6)
+    assert recall_at_k(truth, truth, k=3) == 1.0
+    assert recall_at_k(found, truth, k=1) == 0.0
+
+
+def test_recall_at_k_refuses_mismatched_shapes():
+    with pytest.raises(ValueError):
+        recall_at_k(np.zeros((2, 10)), np.zeros((3, 10)), k=10)
+    with pytest.raises(ValueError):
+        recall_at_k(np.zeros((2, 5)), np.zeros((2, 10)), k=10)
+
+
+def test_percentiles_match_numpy_and_handle_no_samples():
+    values = list(range(1, 101))
+    p = percentiles(values)
+    assert (p["n"], p["p50"], p["p95"], p["p99"]) == (100, 50.5, 95.05, 99.01)
+    assert percentiles([])["p50"] is None
+
+
+def test_generated_vectors_are_deterministic_unit_length_and_have_near_neighbours():
+    source = VectorSource()
+    a, b = source.batch(3, 2000), source.batch(3, 2000)
+    assert np.array_equal(a, b)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    sims = a @ a.T
+    np.fill_diagonal(sims, -1)
+    assert np.median(sims.max(axis=1)) > 0.5  # uniform random 384-d vectors: about 0.15
+    uniform = VectorSource(uniform=True).batch(0, 500)
+    u = uniform @ uniform.T
+    np.fill_diagonal(u, -1)
+    assert np.median(u.max(axis=1)) < 0.3
+
+
+def test_generated_articles_are_reproducible_news_records():
+    pool = [f"Sentence number {i} says something about the markets." for i in range(50)]
+    first, again = generate_articles(20, pool, seed=1), generate_articles(20, pool, seed=1)
+    assert first == again
+    assert len({a["id"] for a in first}) == 20
+    assert all(8 <= a["text"].count(".") <= 16 and a["date"] and a["source"] for a in first)
