@@ -77,7 +77,13 @@ class ApiKeyMiddleware:
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys or is_public(scope["path"]):
+        if scope["type"] not in ("http", "websocket") or not self.keys or is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":  # none today; a future one must not slip past the keys
+            if self._key_index(scope) is None:
+                await send({"type": "websocket.close", "code": 1008})  # policy violation (HTTP 403 before accept)
+                return
             await self.app(scope, receive, send)
             return
         index = self._key_index(scope)

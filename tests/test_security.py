@@ -3,11 +3,13 @@ uvicorn server over the seed index."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
 import httpx
 import pytest
+from fastapi import WebSocket
 from pydantic import SecretStr
 
 from rag.settings import Settings
@@ -132,14 +134,20 @@ def test_keys_never_show_in_settings_repr(monkeypatch):
     assert "very-secret" not in repr(Settings())
 
 
-def test_unhandled_error_is_a_logged_json_500_with_the_request_id(caplog):
-    """The last resort, on a route that really raises (ASGI level: no such route ships)."""
+def bare_app(settings: Settings):
+    """An app with only the operations layer, for behaviour no shipped route can trigger."""
     from fastapi import FastAPI
 
     from server.middleware import install
 
     app = FastAPI()
-    install(app, Settings())
+    install(app, settings)
+    return app
+
+
+def test_unhandled_error_is_a_logged_json_500_with_the_request_id(caplog):
+    """The last resort, on a route that really raises (in-process: no shipped route does)."""
+    app = bare_app(Settings())
 
     @app.get("/boom")
     def boom():
@@ -150,8 +158,6 @@ def test_unhandled_error_is_a_logged_json_500_with_the_request_id(caplog):
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             return await client.get("/boom", headers={"X-Request-ID": "req-42"})
 
-    import asyncio
-
     with caplog.at_level(logging.ERROR, logger="rag.server"):
         r = asyncio.run(call())
     assert r.status_code == 500
@@ -159,3 +165,24 @@ def test_unhandled_error_is_a_logged_json_500_with_the_request_id(caplog):
     assert r.json()["request_id"] == "req-42" and "kaboom" not in json.dumps(r.json())
     record = next(rec for rec in caplog.records if rec.name == "rag.server")
     assert "kaboom" in str(record.exc_info[1])
+
+
+def test_a_websocket_needs_a_key_too():
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    app = bare_app(Settings(api_keys=["k"]))
+
+    @app.websocket("/ws")
+    async def hello(websocket: WebSocket):
+        await websocket.accept()
+        await websocket.send_text("hi")
+        await websocket.close()
+
+    client = TestClient(app)
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect("/ws"):
+            pass
+    assert refused.value.code == 1008
+    with client.websocket_connect("/ws", headers={"Authorization": "Bearer k"}) as ws:
+        assert ws.receive_text() == "hi"
