@@ -40,7 +40,7 @@ def test_completion_carries_answer_numbered_citations_and_citation_objects(clien
     assert "Bessent" in answer
     citations = choice.message.citations  # the extra field: full Citation objects
     assert citations and {"doc_id", "title", "date", "start", "end", "text", "snippet_start"} <= set(citations[0])
-    assert sources.splitlines()[0] == f"[1] {citations[0]['title']}, {citations[0]['date']}"
+    assert sources.splitlines()[0] == f"[1] {citations[0]['title']}, {citations[0]['date'] or 'undated'}"
     assert len(sources.splitlines()) == len(citations)
 
 
