@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -44,6 +45,7 @@ def slack_url(seed_settings: Settings, standin: SlackStandIn) -> Iterator[str]:
             "slack_bot_token": SecretStr("xoxb-test-token"),
             "slack_signing_secret": SecretStr(SIGNING_SECRET),
             "slack_api_base_url": standin.api_base_url,
+            "api_keys": [SecretStr("an-api-key")],  # Slack cannot send it: its signature stands in
         }
     )
     with running_server(settings) as url:
@@ -190,3 +192,10 @@ def test_empty_slash_command_gets_usage_and_no_answer(slack, standin):
     assert "/ask" in response.text
     settle(slack, standin)
     assert standin.matching(lambda c: c.path == "/respond/ask-empty") == []
+
+
+def test_the_endpoint_is_off_unless_http_mode_is_set(live_server):
+    body = json.dumps({"type": "url_verification", "challenge": "c"})
+    response = httpx.post(f"{live_server}/slack/events", content=body,
+                          headers=SlackSender(live_server, SIGNING_SECRET).signed_headers(body, "application/json"))
+    assert response.status_code == 404
