@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from cli.main import main as cli_main
 from rag.service import Services
 from rag.settings import REPO_ROOT, Settings
 from rag.types import Answer, Citation
@@ -168,3 +169,20 @@ def test_responder_turns_failures_and_bad_questions_into_notices(responder):
     assert responder.reply("Who?", broken)[0] == FAILED
     assert responder.reply("", broken)[0] == escape(USAGE)
     assert "limit is 50" in responder.reply("x" * 51, broken)[0]
+
+
+@pytest.mark.parametrize(
+    "argv, env, named",
+    [
+        (["slack"], {"RAG_SLACK_BOT_TOKEN": "xoxb-1"}, "RAG_SLACK_APP_TOKEN"),
+        (["serve"], {"RAG_SLACK_MODE": "http", "RAG_SLACK_BOT_TOKEN": "xoxb-1"}, "RAG_SLACK_SIGNING_SECRET"),
+    ],
+)
+def test_cli_refuses_to_start_slack_without_its_secrets(monkeypatch, capsys, tmp_path, argv, env, named):
+    for name in ("RAG_SLACK_MODE", "RAG_SLACK_BOT_TOKEN", "RAG_SLACK_APP_TOKEN", "RAG_SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli_main(argv) == 2
+    assert named in capsys.readouterr().err
