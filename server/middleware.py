@@ -21,6 +21,7 @@ from server import metrics as metrics_module
 from server.logging_json import request_id_var
 from server.metrics import Metrics
 from server.middleware_errors import send_json_error
+from server.openapi_errors import document_errors
 from server.security import ApiKeyMiddleware
 from server.timeouts import ModelCalls, ModelTimeout, model_timeout_handler
 
@@ -111,6 +112,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.model_calls = ModelCalls(settings.model_timeout_seconds, settings.model_concurrency)
     app.include_router(metrics_module.router)
     app.add_exception_handler(ModelTimeout, model_timeout_handler)
+    document_errors(app, settings)
     app.add_middleware(
         ApiKeyMiddleware,
         keys=[k.get_secret_value() for k in settings.api_keys],

@@ -36,7 +36,7 @@ def fuzz_server(seed_settings, tmp_path_factory) -> str:
 # The schema comes from the app object (cheap: models load in the lifespan, not here), because
 # schemathesis's lazy fixture loader does not work with this pytest; the requests still go
 # to the real server above, over HTTP.
-schema = schemathesis.openapi.from_dict(create_app(Settings()).openapi())
+schema = schemathesis.openapi.from_dict(create_app(Settings(api_keys=[KEY])).openapi())  # documents 401/429 too
 
 
 @schema.parametrize()

@@ -116,6 +116,14 @@ def test_model_call_over_the_timeout_is_503_and_the_server_goes_on(secured):
     assert httpx.get(secured + "/healthz").status_code == 200
 
 
+def test_openapi_documents_the_bearer_scheme_and_error_answers(secured):
+    schema = httpx.get(secured + "/openapi.json", headers=bearer("read")).json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    ask = schema["paths"]["/v1/ask"]["post"]
+    assert ask["security"] == [{"bearer": []}] and {"401", "413", "429", "503"} <= set(ask["responses"])
+    assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
 def test_token_bucket_allows_the_burst_then_says_how_long_to_wait():
     bucket = TokenBucket(rate=0.001, burst=2)
     assert bucket.take() == 0 and bucket.take() == 0
