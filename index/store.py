@@ -70,6 +70,28 @@ def connect_wal(path: Path) -> sqlite3.Connection:
     return con
 
 
+class ThreadConnections:
+    """One connect_wal() connection per thread: the server answers on a pool of threads, and
+    a sqlite3 connection must not be shared by two of them in the middle of a transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = connect_wal(self.path)
+        return con
+
+    def close(self) -> None:
+        """Close the calling thread's connection."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+
 class StoreError(RuntimeError):
     """The store cannot be used as it is; the message says how to fix it."""
 
@@ -144,7 +166,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path)
         try:
             self._con.executescript(SCHEMA)  # idempotent; executescript manages its own transaction
             self._con.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
@@ -155,10 +177,7 @@ class Store:
 
     @property
     def _con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = self._local.con = connect_wal(self.path)
-        return con
+        return self._connections.get()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -186,10 +205,7 @@ class Store:
             con.execute("COMMIT")
 
     def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self._connections.close()
 
     # --- meta ---------------------------------------------------------------------------
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from index.store import Filters, connect_wal
+from index.store import Filters, ThreadConnections
 from rag.answer import AnswerPipeline
 from rag.followup import FollowUpRewriter, Turn
 from rag.types import Answer, ChatAnswer
@@ -74,21 +73,15 @@ class ConversationStore:
         self.ttl_seconds = ttl_seconds
         self.max_turns = max_turns
         self._clock = clock
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path)
         self._con.executescript(SCHEMA)
 
     @property
     def _con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = self._local.con = connect_wal(self.path)
-        return con
+        return self._connections.get()
 
     def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self._connections.close()
 
     def create(self, conversation_id: str | None = None) -> str:
         """Start a conversation, under the caller's id or a fresh random one; an id that is
