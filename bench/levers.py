@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from rag.settings import REPO_ROOT
@@ -48,8 +49,6 @@ def one_config(data_dir: Path, questions: Path) -> dict:
     from rag.service import Services
     from rag.settings import Settings
 
-    import time
-
     services = Services(Settings(data_dir=data_dir))
     _apply_experiments(services)
     pipeline = services.warm_up()
@@ -82,6 +81,48 @@ def squad_heldout(quantize: bool, limit: int) -> dict:
     return evaluate_heldout(reader, heldout[:limit])
 
 
+def embed_throughput(n_chunks: int) -> dict:
+    """Child process: passage-embedding speed (what bounds ingest) in fp32, bf16 and int8, with
+    how far each moves the vectors (cosine to fp32: retrieval only sees directions)."""
+    import copy
+
+    import numpy as np
+    import torch
+
+    from bench.corpus import generate_articles, sentence_pool
+    from index.chunk import Chunker
+    from index.embed import Embedder
+    from index.types import Article
+
+    chunker = Chunker()
+    texts: list[str] = []
+    for record in generate_articles(n_chunks, sentence_pool(), seed=11):
+        texts += [c.text for c in chunker.chunk(Article(record["id"], record["title"], record["text"]))]
+        if len(texts) >= n_chunks:
+            break
+    texts = texts[:n_chunks]
+    embedder = Embedder()
+    fp32_model = embedder.model
+    variants = {
+        "fp32": fp32_model,
+        "bf16": copy.deepcopy(fp32_model).to(torch.bfloat16),  # a copy: the fp32 reference must stay fp32
+        "int8 dynamic": torch.ao.quantization.quantize_dynamic(fp32_model, {torch.nn.Linear}, dtype=torch.qint8),
+    }
+    out, reference = {}, None
+    for name, model in variants.items():
+        embedder.model = model
+        embedder.embed_passages(texts[:32])
+        t = time.perf_counter()
+        vectors = embedder.embed_passages(texts)
+        seconds = time.perf_counter() - t
+        if reference is None:
+            reference = vectors
+        cos = (vectors * reference).sum(axis=1) / np.linalg.norm(vectors, axis=1)
+        out[name] = {"chunks": len(texts), "chunks_per_s": round(len(texts) / seconds, 1),
+                     "cosine_to_fp32_min": round(float(cos.min()), 4), "cosine_to_fp32_mean": round(float(cos.mean()), 5)}
+    return out
+
+
 def _child(args: list[str], env: dict[str, str]) -> dict:
     proc = subprocess.run([sys.executable, "-m", "bench.levers", *args], capture_output=True, text=True,
                           env={**os.environ, "HF_HUB_OFFLINE": "1", **env}, cwd=REPO_ROOT, timeout=1200)
@@ -92,7 +133,8 @@ def _child(args: list[str], env: dict[str, str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="measure each speed lever with its quality")
-    p.add_argument("mode", nargs="?", default="all", choices=["all", "one", "squad"])
+    p.add_argument("mode", nargs="?", default="all", choices=["all", "one", "squad", "embed"])
+    p.add_argument("--embed-chunks", type=int, default=512)
     p.add_argument("--data-dir", type=Path, default=OUT / "work" / "seed-data")
     p.add_argument("--questions", type=Path, default=REPO_ROOT / "eval" / "seeds_qa.jsonl")
     p.add_argument("--squad-limit", type=int, default=2015)
@@ -101,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.mode == "one":
         print(json.dumps(one_config(args.data_dir, args.questions)))
+        return 0
+    if args.mode == "embed":
+        print(json.dumps(embed_throughput(args.embed_chunks)))
         return 0
     if args.mode == "squad":
         print(json.dumps(squad_heldout(args.quantize, args.squad_limit)))
@@ -124,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
                        {"RAG_TORCH_THREADS": "2"})
             results["squad_heldout"][name] = r
             print(f"SQuAD held-out {name}: {json.dumps(r)}", flush=True)
+    if args.embed_chunks:
+        results["embedding"] = _child(["embed", "--embed-chunks", str(args.embed_chunks)], {"RAG_TORCH_THREADS": "2"})
+        print(f"embedding throughput: {json.dumps(results['embedding'])}", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "levers.json").write_text(json.dumps(results, indent=1) + "\n")
     return 0
