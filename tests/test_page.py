@@ -71,14 +71,17 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, page_server):
+def page(browser, page_server, request):
+    """A fresh tab on the chat page; its final state is saved as test-artifacts/<test>.png, pass or fail."""
     page = browser.new_page(viewport={"width": 1000, "height": 1100})
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(page_server)
     yield page
-    assert dialogs == [], "a script from the data ran"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     page.close()
+    assert dialogs == [], "a script from the data ran"
 
 
 def _ask(page, question: str):
@@ -92,33 +95,39 @@ def _ask(page, question: str):
     return turns.nth(n)
 
 
-def test_two_turns_citations_and_not_found(page):
+def _expect_cited_answer(turn) -> None:
+    """The first citation: numbered, dated, closed until clicked, then the passage with the
+    answer highlighted."""
+    expect = sync_api.expect
+    citation = turn.locator(".citation").first
+    passage = citation.locator(".passage")
+    expect(citation.locator(".cite-number")).to_have_text("[1]")
+    expect(citation.locator(".cite-date")).to_have_text(re.compile(r"^(\d{4}-\d{2}-\d{2}|undated)$"))
+    expect(passage).to_be_hidden()
+    citation.locator("summary").click()
+    expect(passage).to_be_visible()
+    expect(passage.locator("mark")).to_have_text(turn.locator(".answer-text").inner_text())
+
+
+def test_a_two_turn_conversation(page):
     expect = sync_api.expect
     first = _ask(page, "Who is the US Treasury Secretary?")
     expect(first.locator(".question")).to_have_text("Who is the US Treasury Secretary?")
     expect(first.locator(".answer-text")).to_contain_text("Bessent")
     expect(first.locator(".confidence")).to_contain_text("%")
+    _expect_cited_answer(first)
 
     second = _ask(page, "Which TV programme did he speak on?")
-    expect(second.locator(".answer-text")).to_contain_text("Meet the Press", ignore_case=True)
     expect(second.locator(".rewritten")).to_contain_text("Bessent")
+    expect(second.locator(".answer-text")).to_contain_text("Meet the Press", ignore_case=True)
+    _expect_cited_answer(second)
 
-    citation = second.locator(".citation").first
-    passage = citation.locator(".passage")
-    expect(passage).to_be_hidden()
-    expect(citation.locator(".cite-number")).to_have_text("[1]")
-    expect(citation.locator(".cite-date")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
-    citation.locator("summary").click()
-    expect(passage).to_be_visible()
-    expect(passage.locator("mark")).to_have_text(second.locator(".answer-text").inner_text())
 
+def test_not_found_is_a_distinct_state(page):
     missing = _ask(page, "What is the capital of Australia?")
-    expect(missing.locator(".answer")).to_have_class(re.compile(r"\bnot-found\b"))
-    expect(missing.locator(".answer-text")).to_have_text("Not found in the corpus")
-    expect(missing.locator(".citation")).to_have_count(0)
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "chat-page.png"), full_page=True)
+    sync_api.expect(missing.locator(".answer")).to_have_class(re.compile(r"\bnot-found\b"))
+    sync_api.expect(missing.locator(".answer-text")).to_have_text("Not found in the corpus")
+    sync_api.expect(missing.locator(".citation")).to_have_count(0)
 
 
 def test_markup_in_questions_and_articles_is_shown_as_text(page):
@@ -132,5 +141,3 @@ def test_markup_in_questions_and_articles_is_shown_as_text(page):
     sync_api.expect(citation.locator(".passage")).to_contain_text("<script>window.pwned = 1</script><img src=x")
     assert page.locator("#conversation script, #conversation img").count() == 0
     assert page.evaluate("window.pwned") is None
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "chat-page-markup.png"), full_page=True)
