@@ -33,7 +33,7 @@ def test_a_follow_up_is_answered_in_context(client):
     assert second["conversation_id"] == first["conversation_id"]
     assert second["question"] == TV_PROGRAMME
     assert "Bessent" in second["query"]
-    assert "meet the press" in second["answer"].lower()  # the seeds write both "Meet the Press" and "Meet The Press"
+    assert "meet the press" in (second["answer"] or second["message"]).lower()  # the seeds write "Meet the Press" and "Meet The Press"
     citation = second["citations"][0]
     article = client.get(f"/v1/documents/{citation['doc_id']}").json()["text"]
     assert article[citation["start"] : citation["end"]] == second["answer"]
