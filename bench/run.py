@@ -18,6 +18,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import rag.settings  # noqa: E402,F401  first, as in `rag`: it sets OMP_WAIT_POLICY before torch or faiss load
 from bench import report  # noqa: E402
 from bench.corpus import generate_articles, sentence_pool, write_jsonl  # noqa: E402
 from bench.faiss_scale import SPECS, bench_faiss  # noqa: E402

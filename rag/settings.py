@@ -7,6 +7,7 @@ shipped in models/reader, data under ./data.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +15,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# torch and faiss each bring an OpenMP runtime whose idle threads spin, and a server runs
+# several model calls at once: on 2 cores the spinning threads starve the working ones
+# (3-8x slower answers under load, README "Performance"). It must be set before either
+# library loads, so here, on the first import of every `rag` command; RAG_* cannot reach it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class Settings(BaseSettings):
