@@ -218,6 +218,7 @@ def cmd_train_reader(args, settings: Settings) -> int:
         stride=args.stride,
         seed=args.seed,
         limit=args.limit,
+        threads=args.threads,
     )
     if args.finalize:
         if not (args.finalize / "config.json").exists():
@@ -295,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stride", type=int, default=96)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit", type=int, default=None, help="train on N random questions (smoke run)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is robust on a busy machine)")
     p.set_defaults(func=cmd_train_reader)
 
     p = sub.add_parser("eval", help="score answers and retrieval against a JSONL test set (see eval/README.md)")

@@ -111,11 +111,12 @@ class AnswerPipeline:
         spans = self.reader.read(query, [p.text for p in passages])
         timings["read_ms"] = 1000 * (time.perf_counter() - t)
 
+        asked = set(normalize_answer(query).split())
         groups: list[_Group] = []
         for passage, span in zip(passages, spans):
             candidate = _Candidate(passage, span, self.reader.calibration.confidence(span.margin))
-            if not candidate.key:
-                continue
+            if not candidate.key or set(candidate.key.split()) <= asked:
+                continue  # nothing, or only the question's own words: not an answer
             group = next((g for g in groups if g.agrees_with(candidate.key)), None)
             if group is None:
                 groups.append(group := _Group())

@@ -26,6 +26,7 @@ class Retriever:
         rrf_k: int = 60,
         dense_weight: float = 1.0,
         bm25_weight: float = 1.0,
+        boost_weight: float = 0.5,
     ) -> None:
         self.store = store
         self.vectors = vectors
@@ -34,6 +35,7 @@ class Retriever:
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
+        self.boost_weight = boost_weight
 
     def retrieve(
         self,
@@ -44,7 +46,8 @@ class Retriever:
         timings: dict[str, float] | None = None,
     ) -> list[Passage]:
         """Top passages for a query; `boost_doc_ids` (the documents a conversation is about)
-        get one extra fused rank-1 vote, enough to lift them above near-ties."""
+        get `boost_weight` of a fused rank-1 vote: a tie-breaker, not an override, so a
+        follow-up whose answer is in another article still finds it."""
         timings = timings if timings is not None else {}
         self.vectors.refresh()
         n = max(self.candidates, top_k)
@@ -71,7 +74,7 @@ class Retriever:
         if boosted:
             for chunk_id, chunk in chunks.items():
                 if chunk.doc_id in boosted:
-                    fused[chunk_id] += 1.0 / (self.rrf_k + 1)
+                    fused[chunk_id] += self.boost_weight / (self.rrf_k + 1)
         ranked = sorted(chunks.values(), key=lambda c: fused[c.chunk_id], reverse=True)[:top_k]
         timings["fuse_ms"] = 1000 * (time.perf_counter() - t)
         return [

@@ -96,7 +96,9 @@ class Services:
     @cached_property
     def retriever(self) -> Retriever:
         s = self.settings
-        return Retriever(self.store, self.vectors, self.embedder, s.retrieve_candidates, s.rrf_k, s.dense_weight, s.bm25_weight)
+        return Retriever(
+            self.store, self.vectors, self.embedder, s.retrieve_candidates, s.rrf_k, s.dense_weight, s.bm25_weight, s.followup_boost
+        )
 
     @cached_property
     def pipeline(self) -> AnswerPipeline:

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
+    followup_boost: float = Field(0.5, ge=0, description="share of a rank-1 vote given to a conversation's documents")
     no_answer_threshold: float | None = Field(None, description="overrides the reader's calibrated threshold")
     tie_margin: float = Field(0.05, description="answers this close in confidence count as a tie: newer wins")
     max_question_chars: int = 2000

@@ -42,6 +42,7 @@ class TrainConfig:
     calibration_questions: int = 600
     seed: int = 13
     limit: int | None = None  # train on a random N questions only (smoke runs)
+    threads: int | None = None  # torch CPU threads; 1 stays fast on a machine shared with other work
 
 
 @dataclass
@@ -199,6 +200,8 @@ def train_reader(cfg: TrainConfig) -> dict:
     _seed_everything(cfg.seed)
     rng = random.Random(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     base = resolve_model_path(cfg.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForQuestionAnswering.from_pretrained(base).to(device)
