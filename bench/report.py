@@ -157,7 +157,7 @@ def plot(results: dict, path: Path) -> None:
     ax.set_ylabel("recall@10 vs flat")
     ax.set_title("FAISS at scale")
     ax.legend(fontsize=8)
-    fig.suptitle(results.get("machine", ""))
+    fig.suptitle(f"{results.get('machine', '')}, {results.get('date', '')}, load average {results.get('loadavg_1min_at_start')}")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -89,6 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--product-index", choices=["ivfpq", "hnsw"], default="ivfpq")
     p.add_argument("--peer-python", type=Path, default=DEFAULT_PEER)
     p.add_argument("--skip", nargs="*", default=[], choices=["ingest", "http", "peer", "faiss", "product-index"])
+    p.add_argument("--publish", type=Path, help="also copy results and plot here (e.g. bench/results, which git tracks)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the runner, measures nothing")
     args = p.parse_args(argv)
     if args.quick:
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {k: str(v) for k, v in settings.model_dump().items() if k in (
             "reader_quantize", "torch_threads", "top_k", "reader_max_length", "retrieve_candidates", "vector_index")},
         "quick": args.quick,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        # other work on the machine distorts every figure: a start above ~0.5 means rerun later
+        "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
     }
     qa = load_questions(args.questions)
     questions = [q["question"] for q in qa]
@@ -151,11 +155,18 @@ def main(argv: list[str] | None = None) -> int:
             args.product_index, results.get("faiss", []), ingest_dir, work, questions[:20])
 
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
+    results["loadavg_1min_at_end"] = round(os.getloadavg()[0], 2)
     report.write_json(results, out / "results.json")
     table = report.markdown_table(results)
-    (out / "results.md").write_text(f"{results['machine']}, {results['date']}\n\n{table}\n", encoding="utf-8")
+    header = f"{results['machine']}, {results['date']}, load average {results['loadavg_1min_at_start']} at start"
+    (out / "results.md").write_text(f"{header}\n\n{table}\n", encoding="utf-8")
     report.plot(results, out / "bench.png")
-    print(f"\n{results['machine']} — {results['bench_seconds']} s\n\n{table}\n\nwrote {out}/results.json, results.md, bench.png")
+    if args.publish:
+        args.publish.mkdir(parents=True, exist_ok=True)
+        for name in ("results.json", "results.md", "bench.png"):
+            shutil.copy2(out / name, args.publish / name)
+    print(f"\n{results['machine']} — {results['bench_seconds']} s — load average {results['loadavg_1min_at_start']} at start, "
+          f"{results['loadavg_1min_at_end']} at end\n\n{table}\n\nwrote {out}/results.json, results.md, bench.png")
     return 0
 
 
