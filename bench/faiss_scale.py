@@ -161,7 +161,7 @@ def attach_recall(result: dict, truth: np.ndarray, out_dir: Path) -> dict:
 
 
 def bench_faiss(sizes: dict[str, int], out_dir: Path, n_queries: int = 1000, latency_queries: int = 200,
-                uniform: bool = False, timeout: float = 900) -> list[dict]:
+                uniform: bool = False, timeout: float = 600) -> list[dict]:
     """Each approximate index (kind -> number of vectors) next to an exact flat index of the
     same size, whose answers are the truth its recall is measured against."""
     source = VectorSource(uniform=uniform)

@@ -33,8 +33,23 @@ DEFAULT_OUT = REPO_ROOT / "bench" / "out"
 DEFAULT_PEER = REPO_ROOT / "bench" / ".venv-peer" / "bin" / "python"
 
 
-def _step(name: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {name}", flush=True)
+class _Steps:
+    """Announces each step and keeps how long it took: what to trim when a run overruns 15 minutes."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
+
+    def __call__(self, key: str, text: str) -> None:
+        self.close()
+        print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+        self._current = (key, time.perf_counter())
+
+    def close(self) -> None:
+        if self._current:
+            key, t = self._current
+            self.seconds[key] = round(time.perf_counter() - t, 1)
+            self._current = None
 
 
 def _fresh(path: Path) -> Path:
@@ -117,19 +132,20 @@ def main(argv: list[str] | None = None) -> int:
     qa = load_questions(args.questions)
     questions = [q["question"] for q in qa]
 
-    _step("indexing the seed corpus")
+    step = _Steps()
+    step("seed-index", "indexing the seed corpus")
     seed_settings = seed_index(work / "seed-data")
 
     ingest_dir = work / "ingest-data"
     if "ingest" not in args.skip:
-        _step(f"generating {args.articles} articles and ingesting them")
+        step("ingest", f"generating {args.articles} articles and ingesting them")
         corpus = work / "corpus.jsonl"
         text_bytes = write_jsonl(generate_articles(args.articles, sentence_pool()), corpus)
         results["ingest"] = bench_ingest(corpus, _fresh(ingest_dir), text_bytes)
         print(f"    {results['ingest']}", flush=True)
 
     if "http" not in args.skip:
-        _step("HTTP latency and throughput against `rag serve` over the seed corpus")
+        step("http", "HTTP latency and throughput against `rag serve` over the seed corpus")
         with serve(seed_settings.data_dir, work / "serve-seed.log") as server:
             results["latency"] = latency_run(server, questions, args.passes)
             results["concurrency"] = [concurrency_run(server, questions, c, args.concurrency_seconds) for c in args.concurrency]
@@ -137,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    end to end {results['latency']['end_to_end_ms']}", flush=True)
 
     if "peer" not in args.skip:
-        _step("ours in process, then the Haystack peer, same questions and chunks")
+        step("peer", "ours in process, then the Haystack peer, same questions and chunks")
         results["ours"] = run_ours(seed_settings, qa)
         results["peer"] = run_peer(args.peer_python, seed_settings, qa, work)
         results["comparison"] = compare(results["ours"], results["peer"])
@@ -145,15 +161,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if "faiss" not in args.skip:
         sizes = {"hnsw": args.hnsw_n or args.faiss_n, "ivfpq": args.faiss_n}
-        _step(f"FAISS at scale: {sizes}")
+        step("faiss", f"FAISS at scale: {sizes}")
         results["faiss"] = bench_faiss(sizes, _fresh(work / "faiss"), uniform=args.faiss_uniform,
                                        n_queries=200 if args.quick else 1000, latency_queries=50 if args.quick else 200)
 
     if "product-index" not in args.skip and ingest_dir.joinpath("rag.sqlite3").exists():
-        _step(f"the product serving through {SPECS[args.product_index].factory}")
+        step("product-index", f"the product serving through {SPECS[args.product_index].factory}")
         results["product_index_check"] = product_index_check(
             args.product_index, results.get("faiss", []), ingest_dir, work, questions[:20])
 
+    step.close()
+    results["step_seconds"] = step.seconds
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     results["loadavg_1min_at_end"] = round(os.getloadavg()[0], 2)
     report.write_json(results, out / "results.json")
