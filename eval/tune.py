@@ -30,8 +30,7 @@ SWEEPS: dict[str, list[Any]] = {
     "chunk": [(96, 16), (128, 32), (160, 0), (160, 32), (160, 64), (256, 32), (256, 64), (384, 64)],
     "top_k": [1, 3, 5, 8, 10],
     "bm25_weight": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
-    "dense_weight": [0.0, 0.5, 1.0],
-    "no_answer_threshold": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+    "no_answer_threshold": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
 }
 TABLE_KEYS = ("exact_match", "f1", "answerable_f1", "no_answer_accuracy", "recall_at_1", "recall_at_5", "mrr")
 
