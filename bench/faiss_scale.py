@@ -46,7 +46,7 @@ class IndexSpec:
 SPECS = {
     "flat": IndexSpec("IDMap,Flat", ("",)),
     # SQ8 storage: the full-float HNSW32 of 1M vectors is ~1.8 GB, over the 1.5 GB budget
-    "hnsw": IndexSpec("IDMap,HNSW32,SQ8", ("efSearch=16", "efSearch=32", "efSearch=64", "efSearch=128"), train_size=50_000),
+    "hnsw": IndexSpec("IDMap,HNSW32,SQ8", ("efSearch=32", "efSearch=64", "efSearch=128", "efSearch=256"), train_size=50_000),
     # 4-bit fast-scan PQ trains in seconds (8-bit PQ64 takes minutes on 2 cores); SQ8 re-ranks its shortlist
     "ivfpq": IndexSpec(
         "IDMap,IVF1024,PQ48x4fs,Refine(SQ8)",
