@@ -32,6 +32,7 @@ class Chunker:
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
         self.encoding = get_encoding(encoding)
+        self.recipe = f"{encoding}/{max_tokens}/{overlap_tokens}"
 
     def count_tokens(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))

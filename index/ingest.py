@@ -71,9 +71,11 @@ class Ingestor:
 
     def ingest_articles(self, articles: list[Article], report: IngestReport | None = None, progress: bool = False) -> IngestReport:
         report = report or IngestReport()
+        # new chunk sizes or another embedding model make every stored chunk stale
+        recipe = f"{self.chunker.recipe}|{self.embedder.model_name}"
         todo = []
         for article in articles:
-            if self.store.is_current(article):
+            if self.store.is_current(article, recipe):
                 report.unchanged.append(article.doc_id)
             else:
                 todo.append(article)
@@ -89,7 +91,7 @@ class Ingestor:
                 offset += len(chunks)
                 existed = self.store.document(article.doc_id) is not None
                 (report.updated if existed else report.added).append(article.doc_id)
-            self.store.upsert(items)
+            self.store.upsert(items, recipe)
             report.chunks += len(texts)
             bar.update(len(texts))
         bar.close()

@@ -151,8 +151,9 @@ class StoredDocument:
     chunks: int
 
 
-def article_hash(article: Article) -> str:
-    key = "\x1f".join([article.title, str(article.date), article.source or "", article.text])
+def article_hash(article: Article, recipe: str = "") -> str:
+    """What the stored chunks were made from: the article and the recipe (chunking, embedding)."""
+    key = "\x1f".join([article.title, str(article.date), article.source or "", article.text, recipe])
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -226,11 +227,11 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------
 
-    def is_current(self, article: Article) -> bool:
+    def is_current(self, article: Article, recipe: str = "") -> bool:
         row = self._con.execute("SELECT sha256 FROM documents WHERE doc_id = ?", (article.doc_id,)).fetchone()
-        return row is not None and row[0] == article_hash(article)
+        return row is not None and row[0] == article_hash(article, recipe)
 
-    def upsert(self, items: Iterable[tuple[Article, list[Chunk], np.ndarray]]) -> None:
+    def upsert(self, items: Iterable[tuple[Article, list[Chunk], np.ndarray]], recipe: str = "") -> None:
         """Replace each article and its chunks, all in one transaction."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self._write() as con:
@@ -246,7 +247,7 @@ class Store:
                         article.date.isoformat() if article.date else None,
                         article.source,
                         article.path,
-                        article_hash(article),
+                        article_hash(article, recipe),
                         article.text,
                         now,
                     ),

@@ -87,3 +87,20 @@ def test_newer_article_wins_when_two_reports_disagree(tmp_path, seed_services):
     assert answer.citations[0].doc_id == "new" and answer.citations[0].date == dt.date(2024, 5, 1)
     older_only = services.pipeline.ask("Who is the mayor of Springfield?", filters=Filters(until=dt.date(2020, 1, 1)))
     assert older_only.answer == "John Smith"
+
+
+def test_new_chunking_settings_rechunk_unchanged_articles(tmp_path, seed_services, seeds_dir):
+    from rag.service import Services
+    from rag.settings import Settings
+
+    def ingest(chunk_tokens: int):
+        services = Services(Settings(data_dir=tmp_path / "data", chunk_tokens=chunk_tokens))
+        services.embedder = seed_services.embedder  # share the loaded model
+        report = services.ingestor.ingest_paths([seeds_dir / "003_dc648fb631336634.txt"])
+        return report, services.store.counts()[1]
+
+    first, chunks_160 = ingest(160)
+    again, _ = ingest(160)
+    smaller, chunks_64 = ingest(64)
+    assert first.added and again.unchanged and smaller.updated
+    assert chunks_64 > chunks_160
