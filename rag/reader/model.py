@@ -91,6 +91,7 @@ class Reader:
         batch_size: int = 16,
         quantize: bool = False,
         device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         self.model_dir = Path(model_dir)
         if not (self.model_dir / "config.json").exists():
@@ -104,6 +105,8 @@ class Reader:
         model.eval()
         if quantize and device == "cpu":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif dtype != torch.float32:
+            model = model.to(dtype)  # logits are cast back to float32 before decoding
         self.model = model.to(device)
         self.device = device
         self.max_length = max_length
