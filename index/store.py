@@ -70,6 +70,19 @@ def connect_wal(path: Path) -> sqlite3.Connection:
     return con
 
 
+@contextmanager
+def write_transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """All of the block or none of it; IMMEDIATE takes the write lock up front, so two
+    writers queue instead of failing half-way with 'database is locked'."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 class ThreadConnections:
     """One connect_wal() connection per thread: the server answers on a pool of threads, and
     a sqlite3 connection must not be shared by two of them in the middle of a transaction."""
@@ -182,15 +195,10 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        con = self._con
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        """A write transaction that also moves `generation`, so readers know to refresh."""
+        with write_transaction(self._con) as con:
             yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
-        con.execute("COMMIT")
+            con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from index.store import Filters, ThreadConnections
+from index.store import Filters, ThreadConnections, write_transaction
 from rag.answer import AnswerPipeline
 from rag.followup import FollowUpRewriter, Turn
 from rag.types import Answer, ChatAnswer
@@ -112,9 +112,7 @@ class ConversationStore:
     def append(self, conversation_id: str, turn: Turn) -> None:
         """Add a turn and drop the oldest beyond `max_turns`, in one transaction."""
         now = self._clock()
-        con = self._con
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._con) as con:
             con.execute("INSERT OR IGNORE INTO conversations VALUES (?, ?, ?)", (conversation_id, now, now))
             con.execute("UPDATE conversations SET updated_at = ? WHERE conversation_id = ?", (now, conversation_id))
             con.execute(
@@ -127,10 +125,6 @@ class ConversationStore:
                 " (SELECT turn_id FROM turns WHERE conversation_id = ? ORDER BY turn_id DESC LIMIT ?)",
                 (conversation_id, conversation_id, self.max_turns),
             )
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
 
     def purge_expired(self) -> int:
         """Delete the conversations (and their turns) idle for longer than the TTL."""

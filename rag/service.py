@@ -8,8 +8,8 @@ import os
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.chunk import Chunker
 from index.embed import Embedder
