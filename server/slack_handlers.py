@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -20,7 +19,7 @@ from slack_sdk import WebClient
 from rag.service import Services
 from rag.types import Answer
 from server.slack_blocks import Block, escape, render_blocks, render_notice, render_question, render_text
-from server.timeouts import ModelCalls
+from server.timeouts import ModelCalls, ModelTimeout
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +75,9 @@ class SlackResponder:
             return render_notice(USAGE)
         if len(question) > self._max_chars:
             return render_notice(f"That question is {len(question)} characters long; the limit is {self._max_chars}.")
-        future = self._model_calls.executor.submit(ask, question)
         try:
-            answer = future.result(timeout=self._model_calls.timeout_seconds)
-        except FutureTimeout:
-            future.cancel()  # still queued: never runs; already running: finishes, result dropped
+            answer = self._model_calls.call(ask, question)
+        except ModelTimeout:
             log.warning("a Slack question timed out after %gs", self._model_calls.timeout_seconds)
             return render_notice(BUSY)
         except Exception:

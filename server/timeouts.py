@@ -49,6 +49,15 @@ class ModelCalls:
         except TimeoutError:
             raise ModelTimeout(self.timeout_seconds) from None
 
+    def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """`run` for callers on a plain thread (Slack's listeners): the same pool and deadline."""
+        future = self.executor.submit(fn, *args, **kwargs)
+        try:
+            return future.result(timeout=self.timeout_seconds)
+        except TimeoutError:
+            future.cancel()  # still queued: never runs; already running: finishes, result dropped
+            raise ModelTimeout(self.timeout_seconds) from None
+
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
