@@ -37,9 +37,9 @@ class Chunker:
     def count_tokens(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
 
-    def _pieces(self, text: str) -> list[_Piece]:
+    def _pieces(self, text: str, begin: int) -> list[_Piece]:
         pieces = []
-        for start, end in sentence_spans(text):
+        for start, end in ((begin + s, begin + e) for s, e in sentence_spans(text[begin:])):
             tokens = self.encoding.encode_ordinary(text[start:end])
             if len(tokens) <= self.max_tokens:
                 pieces.append(_Piece(start, end, len(tokens)))
@@ -54,7 +54,7 @@ class Chunker:
 
     def chunk(self, article: Article) -> list[Chunk]:
         text = article.text
-        pieces = self._pieces(text)
+        pieces = self._pieces(text, article.body_start)
         chunks: list[Chunk] = []
         i = 0
         while i < len(pieces):

@@ -77,6 +77,8 @@ def parse_plain(text: str, doc_id: str, path: str | None = None, markdown: bool 
         meta[key] = match[2]
         body_start += len(line)
     body = text[body_start:]
+    if not body.strip():
+        raise ParseError(f"{path or doc_id}: the article has header lines but no text")
     title = meta.get("title")
     if not title and markdown:
         heading = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", body, re.MULTILINE)
@@ -88,6 +90,7 @@ def parse_plain(text: str, doc_id: str, path: str | None = None, markdown: bool 
         date=parse_date(meta.get("date")),
         source=meta.get("source"),
         path=path,
+        body_start=body_start,
     )
 
 

@@ -166,7 +166,7 @@ class StoredDocument:
 
 def article_hash(article: Article, recipe: str = "") -> str:
     """What the stored chunks were made from: the article and the recipe (chunking, embedding)."""
-    key = "\x1f".join([article.title, str(article.date), article.source or "", article.text, recipe])
+    key = "\x1f".join([article.title, str(article.date), article.source or "", article.text, str(article.body_start), recipe])
     return hashlib.sha256(key.encode()).hexdigest()
 
 

@@ -14,6 +14,7 @@ class Article:
     date: dt.date | None = None
     source: str | None = None
     path: str | None = None
+    body_start: int = 0  # header lines before this are metadata: kept in text, never chunked or read
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,13 @@ def test_a_sentence_longer_than_a_chunk_is_split_at_token_boundaries():
     assert len(chunks) >= 7
     assert all(c.tokens <= 64 for c in chunks)
     assert "".join(text[c.start : c.end] for c in chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_header_lines_are_not_chunked(tmp_path):
+    """Metadata is not prose: a reader that saw "date 2025-09-09" answered "when" questions with it."""
+    f = tmp_path / "story.txt"
+    f.write_text("title: Harbour opens\ndate: 2025-10-01\n\nThe harbour opened on Monday. Ferries sail daily.\n")
+    [article] = parse_file(f)
+    chunks = Chunker(max_tokens=40, overlap_tokens=0).chunk(article)
+    assert [c.text for c in chunks] == ["The harbour opened on Monday. Ferries sail daily."]
+    assert all(article.text[c.start : c.end] == c.text for c in chunks)

@@ -18,6 +18,15 @@ def test_seed_article_date_and_title(seeds_dir):
     assert "date 2025-09-09" not in article.title
     # the stored text is the file's text, so offsets point into what the user has
     assert article.text == (seeds_dir / "000_c7d228fbe93999e3.txt").read_text(encoding="utf-8")
+    # but the date marker is metadata: the prose (what is chunked and read) starts after it
+    assert article.text[article.body_start :].lstrip().startswith("US Treasury Secretary Scott Bessent")
+
+
+def test_header_only_file_is_a_clear_error(tmp_path):
+    f = tmp_path / "empty.txt"
+    f.write_text("title: Nothing here\ndate: 2025-01-01\n\n")
+    with pytest.raises(ParseError, match="header lines but no text"):
+        parse_file(f)
 
 
 def test_title_is_not_cut_at_an_abbreviation(seeds_dir):
