@@ -1,4 +1,4 @@
-"""Tune chunking, top-k, BM25 weight and the no-answer threshold on the seed set.
+"""Tune chunking, top-k, BM25 weight, rank penalty, tie margin and the no-answer threshold on the seed set.
 
     nice -n 10 python -m eval.tune --out eval/out/tuning
 
@@ -30,6 +30,8 @@ SWEEPS: dict[str, list[Any]] = {
     "chunk": [(96, 16), (128, 32), (160, 0), (160, 32), (160, 64), (256, 32), (256, 64), (384, 64)],
     "top_k": [1, 3, 5, 8, 10],
     "bm25_weight": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    "rank_penalty": [0.0, 0.5, 1.0, 2.0, 3.0, 5.0],
+    "tie_margin": [0.0, 0.25, 0.5, 1.0, 2.0],
     "no_answer_threshold": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
 }
 TABLE_KEYS = ("exact_match", "f1", "answerable_f1", "no_answer_accuracy", "recall_at_1", "recall_at_5", "mrr")
@@ -77,7 +79,7 @@ class Tuner:
 
     def knobs(self, overrides: dict[str, Any]) -> dict[str, Any]:
         s = self.base.model_copy(update=overrides)
-        return {k: getattr(s, k) for k in (*INDEX_KNOBS, "top_k", "bm25_weight", "dense_weight", "no_answer_threshold")}
+        return {k: getattr(s, k) for k in (*INDEX_KNOBS, "top_k", "bm25_weight", "dense_weight", "rank_penalty", "tie_margin", "no_answer_threshold")}
 
     def run(self, stage: str, configs: list[dict[str, Any]]) -> list[Trial]:
         """Evaluates configs, building one temporary index per distinct chunking."""
@@ -107,14 +109,14 @@ class Tuner:
 
 def _row(t: Trial) -> str:
     k = t.knobs
-    cells = [t.stage, k["chunk_tokens"], k["chunk_overlap_tokens"], k["top_k"], k["bm25_weight"], k["dense_weight"],
+    cells = [t.stage, k["chunk_tokens"], k["chunk_overlap_tokens"], k["top_k"], k["bm25_weight"], k["dense_weight"], k["rank_penalty"], k["tie_margin"],
              f"{k['threshold_used']:.2f}" + ("" if k["no_answer_threshold"] is not None else " (cal.)")]
     cells += ["n/a" if t.summary[m] is None else f"{t.summary[m]:.3f}" for m in TABLE_KEYS]
     return "| " + " | ".join(map(str, cells)) + " |"
 
 
 def render(trials: list[Trial]) -> str:
-    head = ["stage", "chunk", "overlap", "top_k", "bm25 w", "dense w", "threshold", *TABLE_KEYS]
+    head = ["stage", "chunk", "overlap", "top_k", "bm25 w", "dense w", "rank penalty", "tie margin", "threshold", *TABLE_KEYS]
     return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *map(_row, trials)]) + "\n"
 
 

@@ -10,6 +10,7 @@ the later report is usually the corrected one.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -63,6 +64,11 @@ def _same_answer(a: str, b: str) -> bool:
     return bool(short) and f" {short} " in f" {long} "
 
 
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
 def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
     """The sentence(s) holding the answer, clipped to SNIPPET_MAX_CHARS; offsets in the passage."""
     spans = sentence_spans(passage.text)
@@ -83,13 +89,15 @@ class AnswerPipeline:
         reader: Reader,
         top_k: int = 5,
         no_answer_threshold: float | None = None,
-        tie_margin: float = 0.05,
+        tie_margin: float = 0.5,
+        rank_penalty: float = 0.0,
     ) -> None:
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
         self.threshold = no_answer_threshold if no_answer_threshold is not None else reader.calibration.threshold
         self.tie_margin = tie_margin
+        self.rank_penalty = rank_penalty
 
     def ask(
         self,
@@ -113,8 +121,12 @@ class AnswerPipeline:
 
         asked = set(normalize_answer(query).split())
         groups: list[_Group] = []
-        for passage, span in zip(passages, spans):
-            candidate = _Candidate(passage, span, self.reader.calibration.confidence(span.margin))
+        for rank, (passage, span) in enumerate(zip(passages, spans)):
+            # the reader judges each passage alone and is easily sure of a well-typed span in
+            # a passage the retriever ranked low; like BERTserini's retriever+reader score,
+            # the lower the passage, the stronger the reader's evidence has to be
+            margin = span.margin - self.rank_penalty * rank
+            candidate = _Candidate(passage, span, self.reader.calibration.confidence(margin))
             if not candidate.key or set(candidate.key.split()) <= asked:
                 continue  # nothing, or only the question's own words: not an answer
             group = next((g for g in groups if g.agrees_with(candidate.key)), None)
@@ -154,9 +166,14 @@ class AnswerPipeline:
         if not groups:
             return None
         top = max(g.confidence for g in groups)
-        # a near-tie is only a tie between answers we would give at all
-        floor = max(top - self.tie_margin, min(top, self.threshold))
-        contenders = [g for g in groups if g.confidence >= floor]
+        # a near-tie is judged in log-odds, where 0.60 against 0.57 is close and 0.99 against
+        # 0.95 is not (a flat 0.05 made the second a tie, and the newer article's wrong
+        # answer won); and it is only a tie between answers we would give at all
+        contenders = [
+            g
+            for g in groups
+            if _log_odds(g.confidence) >= _log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
+        ]
         return max(contenders, key=lambda g: (g.newest, g.confidence))
 
     @staticmethod

@@ -129,7 +129,7 @@ class Services:
     @cached_property
     def pipeline(self) -> AnswerPipeline:
         s = self.settings
-        return AnswerPipeline(self.retriever, self.reader, s.top_k, s.no_answer_threshold, s.tie_margin)
+        return AnswerPipeline(self.retriever, self.reader, s.top_k, s.no_answer_threshold, s.tie_margin, s.rank_penalty)
 
     @cached_property
     def conversations(self) -> ConversationStore:
