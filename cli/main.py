@@ -216,6 +216,8 @@ def cmd_train_reader(args, settings: Settings) -> int:
         batch_size=args.batch_size,
         max_length=args.max_length,
         stride=args.stride,
+        negative_ratio=args.negatives,
+        hard_negative_ratio=args.hard_negatives,
         seed=args.seed,
         limit=args.limit,
         threads=args.threads,
@@ -294,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--stride", type=int, default=96)
+    p.add_argument("--negatives", type=float, default=0.3, help="easy negatives (another article's paragraph) per question")
+    p.add_argument("--hard-negatives", type=float, default=0.0, help="hard negatives (same topic, answer cut out) per question")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit", type=int, default=None, help="train on N random questions (smoke run)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is robust on a busy machine)")

@@ -42,8 +42,8 @@ def test_a_follow_up_is_answered_in_context(client):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the issue's example: rewritten right, but our MiniLM reader answers 'NBC News' from "
-    "\"told NBC News's Meet The Press\" (models/reader/README.md, Limits); strict, so a better reader flips it",
+    reason="the issue's example: rewritten right, but our MiniLM reader does not find 'Meet the Press' in "
+    "\"told NBC News's Meet The Press\" (it declines; models/reader/README.md, Limits); strict, so a better reader flips it",
 )
 def test_the_issue_example_follow_up_names_the_programme(client):
     first = _chat(client, TREASURY)

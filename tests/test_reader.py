@@ -61,3 +61,31 @@ def test_missing_model_directory_is_a_clear_error(tmp_path):
 
     with pytest.raises(ReaderModelError, match="train one"):
         Reader(tmp_path)
+
+
+def test_answer_cut_out_negatives_keep_the_topic_and_lose_the_answer():
+    from rag.reader.train import without_answer
+
+    train, _ = split_by_article(load_squad(SQUAD))
+    made = 0
+    for q in train[::97]:
+        cut = without_answer(q)
+        if cut is None:
+            continue
+        made += 1
+        assert not any(a in cut for a in q.answers)
+        assert len(cut) < len(q.context) and cut.split()[0] in q.context  # the same paragraph, minus sentences
+    assert made >= 0.6 * len(train[::97])
+
+
+def test_the_reader_abstains_more_often_when_the_answer_is_cut_out(reader, heldout):
+    """What retrieval hands the reader for a question the corpus cannot answer: the topic without the answer."""
+    from rag.reader.train import without_answer
+
+    pairs = [(q, c) for q in heldout if (c := without_answer(q)) is not None]
+    cal = reader.calibration
+    own = reader.predict([(q.question, q.context) for q, _ in pairs])
+    cut = reader.predict([(q.question, c) for q, c in pairs])
+    answered_own = statistics.mean(cal.confidence(p.margin) >= cal.threshold for p in own)
+    answered_cut = statistics.mean(cal.confidence(p.margin) >= cal.threshold for p in cut)
+    assert answered_cut < answered_own - 0.3, (answered_own, answered_cut)
