@@ -99,6 +99,7 @@ class Services:
                 quantize=s.reader_quantize,
                 dtype=model_dtype(s),
                 device=s.device,
+                freeze=s.reader_freeze,
             ),
         )
 
