@@ -99,7 +99,6 @@ class Services:
                 quantize=s.reader_quantize,
                 dtype=model_dtype(s),
                 device=s.device,
-                freeze=s.reader_freeze,
             ),
         )
 

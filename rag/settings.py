@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     reader_stride: int = Field(96, ge=0)
     reader_max_answer_tokens: int = Field(30, ge=1)
     reader_quantize: bool = False
-    reader_freeze: bool = Field(True, description="trace and freeze the reader (TorchScript): same answers, 3-12% faster per question on a CPU")
     model_dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="auto: bfloat16 where the CPU computes it natively (AVX-512-BF16/AMX), else float32"
     )

@@ -90,19 +90,3 @@ def test_the_reader_abstains_more_often_when_the_answer_is_cut_out(reader, heldo
     answered_cut = statistics.mean(cal.confidence(p.margin) >= cal.threshold for p in cut)
     assert answered_cut < answered_own - 0.3, (answered_own, answered_cut)
 
-
-def test_the_frozen_reader_gives_the_eager_readers_answers(heldout):
-    """Traced on one tiny example, the frozen model must not have kept its shapes: other
-    batch sizes, lengths and ragged padding give the eager model's spans and scores."""
-    import torch
-
-    s = Settings()
-    eager = Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride, dtype=torch.bfloat16)
-    frozen = Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride, dtype=torch.bfloat16, freeze=True)
-    assert isinstance(frozen.model, torch.jit.ScriptModule)
-    for size in (1, 3, 7):
-        pairs = [(q.question, q.context[: 150 * (i + 1)]) for i, q in enumerate(heldout[size : 2 * size])]
-        pairs.append((heldout[0].question, heldout[0].context * 3))  # several windows
-        for a, b in zip(eager.predict(pairs), frozen.predict(pairs)):
-            assert (a.start, a.end, a.text) == (b.start, b.end, b.text)
-            assert abs(a.span_score - b.span_score) < 1e-3 and abs(a.null_score - b.null_score) < 1e-3

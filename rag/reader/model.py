@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import torch
 from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
 CALIBRATION_FILE = "calibration.json"
-_MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,6 @@ class Reader:
         quantize: bool = False,
         device: str = "cpu",
         dtype: torch.dtype = torch.float32,
-        freeze: bool = False,
     ) -> None:
         self.model_dir = Path(model_dir)
         if not (self.model_dir / "config.json").exists():
@@ -111,29 +108,12 @@ class Reader:
         elif dtype != torch.float32:
             model = model.to(dtype)  # logits are cast back to float32 before decoding
         self.model = model.to(device)
-        if freeze and not quantize:
-            self.model = self._frozen(self.model, device)
         self.device = device
         self.max_length = max_length
         self.stride = stride
         self.max_answer_tokens = max_answer_tokens
         self.batch_size = batch_size
         self.calibration = Calibration.load(self.model_dir)
-
-    def _frozen(self, model: torch.nn.Module, device: str) -> torch.nn.Module:
-        """The model traced once and frozen (torch.jit.freeze): weights become constants that
-        oneDNN pre-packs: 3 short windows read 30 % faster on a CPU, a whole question 3-12 %
-        (README "Performance"). The trace holds no shapes: any batch and length give the
-        eager model's logits (tests/test_reader.py, test_the_frozen_reader_…)."""
-        example = self.tokenizer(["Who?"], ["An example passage."], return_tensors="pt")
-        inputs = {k: v.to(device) for k, v in example.items() if k in _MODEL_INPUTS}
-        with torch.inference_mode(), warnings.catch_warnings():
-            # the tracer warns about the mask code's Python conditions; that test shows
-            # they do not fix any shape, so the warnings would only alarm a server's log
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            warnings.simplefilter("ignore", FutureWarning)  # transformers' own deprecations, hit by tracing
-            traced = torch.jit.trace(model, example_kwarg_inputs=inputs, strict=False)
-            return torch.jit.freeze(traced.eval())
 
     def read(self, question: str, contexts: list[str]) -> list[SpanPrediction]:
         return self.predict([(question, c) for c in contexts])
@@ -159,12 +139,12 @@ class Reader:
         context_mask = torch.tensor(
             [[sid == 1 for sid in enc.sequence_ids(i)] for i in range(len(sample_of_window))]
         )
-        inputs = {k: v for k, v in enc.items() if k in _MODEL_INPUTS}
+        inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
         starts, ends, span_scores, null_scores = [], [], [], []
         for lo in range(0, len(sample_of_window), self.batch_size):
             batch = {k: v[lo : lo + self.batch_size].to(self.device) for k, v in inputs.items()}
-            out = self.model(**batch)  # a ModelOutput, or a plain dict from the frozen trace
-            s_logits, e_logits = out["start_logits"].float().cpu(), out["end_logits"].float().cpu()
+            out = self.model(**batch)
+            s_logits, e_logits = out.start_logits.float().cpu(), out.end_logits.float().cpu()
             s, e, score = best_spans(
                 s_logits, e_logits, context_mask[lo : lo + self.batch_size], self.max_answer_tokens
             )
