@@ -71,9 +71,8 @@ def squad_heldout(precision: str, limit: int) -> dict:
 
     s = Settings()
     _, heldout = split_by_article(load_squad(SQUAD))
-    reader = Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride, quantize=precision == "int8")
-    if precision == "bf16":
-        reader.model = reader.model.to(torch.bfloat16)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    reader = Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride, quantize=precision == "int8", dtype=dtype)
     return {"precision": precision, **evaluate_heldout(reader, heldout[:limit])}
 
 
