@@ -144,5 +144,5 @@ class Services:
         """Load every model now (server start-up), not on the first request."""
         pipeline = self.pipeline
         self.embedder.embed_query("warm up")
-        self.reader.read("warm up?", ["warm up"])
+        self.reader.warm_up(max_batch=self.settings.top_k)
         return pipeline

@@ -90,3 +90,14 @@ def test_the_reader_abstains_more_often_when_the_answer_is_cut_out(reader, heldo
     answered_cut = statistics.mean(cal.confidence(p.margin) >= cal.threshold for p in cut)
     assert answered_cut < answered_own - 0.3, (answered_own, answered_cut)
 
+
+
+def test_padding_to_the_length_bucket_changes_no_span(reader, heldout):
+    """Windows are padded to a multiple of PAD_MULTIPLE; the padding is masked, so a passage
+    reads the same alone as next to a much longer one, and after every shape was warmed up."""
+    short, long_ = heldout[1], heldout[2]
+    [alone] = reader.read(short.question, [short.context])
+    reader.warm_up(max_batch=2)
+    beside_long, _ = reader.read(short.question, [short.context, long_.context + " " + long_.context])
+    assert (beside_long.start, beside_long.end) == (alone.start, alone.end)
+    assert beside_long.margin == pytest.approx(alone.margin, abs=1e-3)
