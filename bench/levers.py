@@ -24,13 +24,17 @@ SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
 
 # name -> environment: every lever is a product setting, and each config names all the ones
 # it depends on, so that the defaults (bf16 where the CPU has it) never leak into the baseline
-_BASELINE = {"RAG_MODEL_DTYPE": "float32", "RAG_TOP_K": "5"}
+_BASELINE = {"RAG_MODEL_DTYPE": "float32", "RAG_TOP_K": "5", "RAG_READER_FIRST_PASS": "5"}  # all top_k in one batch
+_BF16 = _BASELINE | {"RAG_MODEL_DTYPE": "bfloat16"}
 CONFIGS: dict[str, dict[str, str]] = {
     "baseline (fp32, torch threads = cores, top_k 5)": _BASELINE,
     "torch_threads=1": _BASELINE | {"RAG_TORCH_THREADS": "1"},
     "int8 reader (RAG_READER_QUANTIZE)": _BASELINE | {"RAG_READER_QUANTIZE": "true"},
-    "bf16 reader + embedder (RAG_MODEL_DTYPE)": _BASELINE | {"RAG_MODEL_DTYPE": "bfloat16"},
-    "bf16, top_k 3": _BASELINE | {"RAG_MODEL_DTYPE": "bfloat16", "RAG_TOP_K": "3"},
+    "bf16 reader + embedder (RAG_MODEL_DTYPE)": _BF16,
+    "bf16, top_k 3": _BF16 | {"RAG_TOP_K": "3", "RAG_READER_FIRST_PASS": "3"},
+    "bf16, staged reading 2 then 5 below 0.9 (defaults)": _BF16 | {"RAG_READER_FIRST_PASS": "2", "RAG_READER_STOP_CONFIDENCE": "0.9"},
+    "bf16, staged reading 3 then 5 below 0.9": _BF16 | {"RAG_READER_FIRST_PASS": "3", "RAG_READER_STOP_CONFIDENCE": "0.9"},
+    "bf16, staged reading 2 then 5 below 0.97": _BF16 | {"RAG_READER_FIRST_PASS": "2", "RAG_READER_STOP_CONFIDENCE": "0.97"},
 }
 
 
@@ -44,17 +48,19 @@ def one_config(data_dir: Path, questions: Path) -> dict:
     services = Services(Settings(data_dir=data_dir))
     pipeline = services.warm_up()
     qa = load_questions(questions)
-    latencies, stages, predictions = [], {"embed_ms": [], "read_ms": []}, []
+    latencies, stages, predictions, read = [], {"embed_ms": [], "read_ms": []}, [], []
     for q in qa:
         t = time.perf_counter()
         answer = pipeline.ask(q["question"])
         latencies.append(1000 * (time.perf_counter() - t))
         predictions.append(answer.answer)
+        read.append(answer.passages_read)
         for k in stages:
             stages[k].append(answer.timings_ms[k])
     return {
         "latency_ms": percentiles(latencies),
         "read_ms": percentiles(stages["read_ms"]),
+        "passages_read_mean": round(sum(read) / len(read), 2),
         "quality": quality(predictions, qa),
     }
 

@@ -1,6 +1,9 @@
-"""Question in, cited answer out: retrieve, read every passage, merge agreeing spans, decide.
+"""Question in, cited answer out: retrieve, read the passages, merge agreeing spans, decide.
 
-The reader proposes one span per passage with a calibrated confidence. Spans that say
+The reader proposes one span per passage with a calibrated confidence. It reads the best
+few passages first and the rest of top-k only when none of those gave a confident answer:
+the rank penalty makes a lower passage's span lose to a confident higher one anyway, and
+the reader is most of a question's time (eval/README.md, "Staged reading"). Spans that say
 the same thing (equal after SQuAD normalisation, or one contained in the other: "Macron"
 and "Emmanuel Macron") are one answer cited by every passage that gave it. When two
 different answers are about equally likely, the one from the newer article wins: in news
@@ -91,13 +94,19 @@ class AnswerPipeline:
         no_answer_threshold: float | None = None,
         tie_margin: float = 0.5,
         rank_penalty: float = 0.0,
+        first_pass: int | None = None,
+        stop_confidence: float = 1.0,
     ) -> None:
+        """`first_pass` passages are read first; the rest of top-k only when no answer from them
+        reaches `stop_confidence` (None, or a confidence above 1: read all top-k at once)."""
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
         self.threshold = no_answer_threshold if no_answer_threshold is not None else reader.calibration.threshold
         self.tie_margin = tie_margin
         self.rank_penalty = rank_penalty
+        self.first_pass = first_pass
+        self.stop_confidence = stop_confidence
 
     def ask(
         self,
@@ -116,23 +125,13 @@ class AnswerPipeline:
         passages = self.retriever.retrieve(query, top_k or self.top_k, filters, boost_doc_ids, timings)
 
         t = time.perf_counter()
-        spans = self.reader.read(query, [p.text for p in passages])
-        timings["read_ms"] = 1000 * (time.perf_counter() - t)
-
-        asked = set(normalize_answer(query).split())
         groups: list[_Group] = []
-        for rank, (passage, span) in enumerate(zip(passages, spans)):
-            # the reader judges each passage alone and is easily sure of a well-typed span in
-            # a passage the retriever ranked low; like BERTserini's retriever+reader score,
-            # the lower the passage, the stronger the reader's evidence has to be
-            margin = span.margin - self.rank_penalty * rank
-            candidate = _Candidate(passage, span, self.reader.calibration.confidence(margin))
-            if not candidate.key or set(candidate.key.split()) <= asked:
-                continue  # nothing, or only the question's own words: not an answer
-            group = next((g for g in groups if g.agrees_with(candidate.key)), None)
-            if group is None:
-                groups.append(group := _Group())
-            group.members.append(candidate)
+        first = len(passages) if self.first_pass is None else min(self.first_pass, len(passages))
+        self._read(query, passages, 0, first, groups)
+        if first < len(passages) and max((g.confidence for g in groups), default=0.0) < self.stop_confidence:
+            self._read(query, passages, first, len(passages), groups)
+            first = len(passages)
+        timings["read_ms"] = 1000 * (time.perf_counter() - t)
 
         chosen = self._choose(groups)
         timings["total_ms"] = 1000 * (time.perf_counter() - t0)
@@ -147,6 +146,7 @@ class AnswerPipeline:
                 message=NOT_FOUND if passages else EMPTY_CORPUS,
                 citations=[],
                 passages=passages,
+                passages_read=first,
                 timings_ms=timings,
             )
         citations = [self._cite(c) for c in sorted(chosen.members, key=lambda c: c.confidence, reverse=True)]
@@ -159,8 +159,26 @@ class AnswerPipeline:
             message=f"Answer found in {n_docs} article{'s' if n_docs > 1 else ''}.",
             citations=citations,
             passages=passages,
+            passages_read=first,
             timings_ms=timings,
         )
+
+    def _read(self, query: str, passages: list[Passage], lo: int, hi: int, groups: list[_Group]) -> None:
+        """Reads passages[lo:hi] and files each span under the answer it agrees with."""
+        asked = set(normalize_answer(query).split())
+        spans = self.reader.read(query, [p.text for p in passages[lo:hi]])
+        for rank, (passage, span) in enumerate(zip(passages[lo:hi], spans), start=lo):
+            # the reader judges each passage alone and is easily sure of a well-typed span in
+            # a passage the retriever ranked low; like BERTserini's retriever+reader score,
+            # the lower the passage, the stronger the reader's evidence has to be
+            margin = span.margin - self.rank_penalty * rank
+            candidate = _Candidate(passage, span, self.reader.calibration.confidence(margin))
+            if not candidate.key or set(candidate.key.split()) <= asked:
+                continue  # nothing, or only the question's own words: not an answer
+            group = next((g for g in groups if g.agrees_with(candidate.key)), None)
+            if group is None:
+                groups.append(group := _Group())
+            group.members.append(candidate)
 
     def _choose(self, groups: list[_Group]) -> _Group | None:
         if not groups:

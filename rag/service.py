@@ -129,7 +129,16 @@ class Services:
     @cached_property
     def pipeline(self) -> AnswerPipeline:
         s = self.settings
-        return AnswerPipeline(self.retriever, self.reader, s.top_k, s.no_answer_threshold, s.tie_margin, s.rank_penalty)
+        return AnswerPipeline(
+            self.retriever,
+            self.reader,
+            s.top_k,
+            s.no_answer_threshold,
+            s.tie_margin,
+            s.rank_penalty,
+            s.reader_first_pass,
+            s.reader_stop_confidence,
+        )
 
     @cached_property
     def conversations(self) -> ConversationStore:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     rank_penalty: float = Field(
         2.0, ge=0, description="reader logits taken off a span per retrieval rank below the first passage"
     )
+    reader_first_pass: int = Field(
+        2, ge=1, description="passages read first; the rest of top_k only when none gave an answer of reader_stop_confidence "
+        "(top_k or more: all in one pass)"
+    )
+    reader_stop_confidence: float = Field(0.9, ge=0, le=1, description="an answer this confident ends reading after the first pass")
     max_question_chars: int = 2000
 
     # conversations (multi-turn chat)

@@ -40,6 +40,9 @@ class Answer(BaseModel):
     message: str
     citations: list[Citation]
     passages: list[Passage]
+    passages_read: int = Field(
+        0, description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer"
+    )
     timings_ms: dict[str, float]
 
 

@@ -118,3 +118,27 @@ def test_rank_penalty_makes_low_ranked_passages_prove_more(seed_services):
         assert [p.chunk_id for p in free.passages] == [p.chunk_id for p in ranked.passages]
         if ranked.answer is not None:
             assert ranked.citations[0].chunk_id == ranked.passages[0].chunk_id
+
+
+def test_staged_reading_reads_the_rest_only_when_the_first_pass_is_not_confident(seed_services):
+    """The first passages are read alone; the rest of top-k only when none of them gave an
+    answer of the stop confidence. The passages retrieved are the same either way."""
+    from rag.answer import AnswerPipeline
+
+    plain = seed_services.pipeline
+    args = (plain.retriever, plain.reader, 5, plain.threshold, plain.tie_margin, plain.rank_penalty)
+    whole = AnswerPipeline(*args)
+    never_stops = AnswerPipeline(*args, first_pass=2, stop_confidence=1.0)
+    always_stops = AnswerPipeline(*args, first_pass=2, stop_confidence=0.0)
+
+    confident = whole.ask("Who is the French President?")
+    assert confident.passages_read == 5 and confident.answer is not None
+    assert never_stops.ask("Who is the French President?").answer == confident.answer
+    assert never_stops.ask("Who is the French President?").passages_read == 5
+    staged = always_stops.ask("Who is the French President?")
+    assert staged.passages_read == 2
+    assert [p.chunk_id for p in staged.passages] == [p.chunk_id for p in confident.passages]
+    assert {c.chunk_id for c in staged.citations} <= {p.chunk_id for p in staged.passages[:2]}
+
+    unsure = plain.ask("What is the capital of Australia?")  # nothing in the corpus: no confident first pass
+    assert unsure.answer is None and unsure.passages_read == len(unsure.passages) == plain.top_k
