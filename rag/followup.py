@@ -68,11 +68,17 @@ class Turn:
 
     @classmethod
     def from_answer(cls, answer: Answer) -> Turn:
+        """The documents a follow-up's retrieval boosts: those cited, then those of the
+        retrieved passages the reader was spared (staged reading) that state the answer word for
+        word, so that an answer settled early does not narrow the conversation to one article."""
+        cited = [c.doc_id for c in answer.citations]
+        unread = answer.passages[answer.passages_read :]
+        stating = [p.doc_id for p in unread if answer.answer and answer.answer in p.text]
         return cls(
             question=answer.question,
             query=answer.query,
             answer=answer.answer,
-            cited_doc_ids=tuple(dict.fromkeys(c.doc_id for c in answer.citations)),
+            cited_doc_ids=tuple(dict.fromkeys(cited + stating)),
         )
 
 

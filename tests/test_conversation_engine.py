@@ -67,3 +67,21 @@ def test_replayed_history_resolves_follow_ups_like_stored_history(engine_with):
     replayed = engine.answer(TV_PROGRAMME, history)
     assert replayed.query == engine.chat(TV_PROGRAMME, conversation_id=stored.conversation_id).query
     assert "Bessent" in replayed.query
+
+
+def test_an_answer_settled_early_still_hands_its_articles_to_the_follow_up(seed_services):
+    """Staged reading cites only the passages read; the conversation keeps, for a follow-up's
+    boost, every retrieved article that states the answer, read or not."""
+    from rag.answer import AnswerPipeline
+    from rag.followup import Turn
+
+    plain = seed_services.pipeline
+    early = AnswerPipeline(plain.retriever, plain.reader, 5, plain.threshold, plain.tie_margin, plain.rank_penalty, 1, 0.0)
+    answer = early.ask(TREASURY)
+    assert answer.passages_read == 1 and "Bessent" in answer.answer
+    stating = {p.doc_id for p in answer.passages if answer.answer in p.text}
+    cited = {c.doc_id for c in answer.citations}
+    assert stating - cited, "the seed corpus names Bessent in more articles than the first passage's"
+    boosted = Turn.from_answer(answer).cited_doc_ids
+    assert set(boosted) == cited | stating
+    assert boosted[: len(cited)] == tuple(dict.fromkeys(c.doc_id for c in answer.citations))
