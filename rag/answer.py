@@ -98,7 +98,7 @@ class AnswerPipeline:
         stop_confidence: float = 1.0,
     ) -> None:
         """`first_pass` passages are read first; the rest of top-k only when no answer from them
-        reaches `stop_confidence` (None, or a confidence above 1: read all top-k at once)."""
+        reaches `stop_confidence` (None: all top-k in one pass)."""
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
@@ -126,11 +126,11 @@ class AnswerPipeline:
 
         t = time.perf_counter()
         groups: list[_Group] = []
-        first = len(passages) if self.first_pass is None else min(self.first_pass, len(passages))
-        self._read(query, passages, 0, first, groups)
-        if first < len(passages) and max((g.confidence for g in groups), default=0.0) < self.stop_confidence:
-            self._read(query, passages, first, len(passages), groups)
-            first = len(passages)
+        read = len(passages) if self.first_pass is None else min(self.first_pass, len(passages))
+        self._read(query, passages, 0, read, groups)
+        if read < len(passages) and max((g.confidence for g in groups), default=0.0) < self.stop_confidence:
+            self._read(query, passages, read, len(passages), groups)
+            read = len(passages)
         timings["read_ms"] = 1000 * (time.perf_counter() - t)
 
         chosen = self._choose(groups)
@@ -146,7 +146,7 @@ class AnswerPipeline:
                 message=NOT_FOUND if passages else EMPTY_CORPUS,
                 citations=[],
                 passages=passages,
-                passages_read=first,
+                passages_read=read,
                 timings_ms=timings,
             )
         citations = [self._cite(c) for c in sorted(chosen.members, key=lambda c: c.confidence, reverse=True)]
@@ -159,7 +159,7 @@ class AnswerPipeline:
             message=f"Answer found in {n_docs} article{'s' if n_docs > 1 else ''}.",
             citations=citations,
             passages=passages,
-            passages_read=first,
+            passages_read=read,
             timings_ms=timings,
         )
 
