@@ -8,7 +8,6 @@ import os
 import time
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.chunk import Chunker
@@ -18,6 +17,7 @@ from index.store import Store
 from index.vectors import VectorIndex
 from rag.answer import AnswerPipeline
 from rag.conversation import ChatEngine, ConversationStore
+from rag.hardware import cpu_computes_bf16
 from rag.reader.model import Reader
 from rag.retrieve import Retriever
 from rag.settings import Settings
@@ -42,22 +42,13 @@ def configure_runtime(settings: Settings) -> None:
         torch.set_num_threads(settings.torch_threads)
 
 
-def _cpu_computes_bf16() -> bool:
-    """AVX-512-BF16 or AMX: bfloat16 matrix products in hardware (Linux /proc/cpuinfo; else no)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
-
-
 def model_dtype(settings: Settings) -> "torch.dtype":
     """The torch dtype both models run in. bfloat16 measured ~3x faster than float32 on an AMX
     CPU at the same SQuAD F1 (README "Performance"); without hardware support it is slower."""
     import torch
 
     if settings.model_dtype == "auto":
-        return torch.bfloat16 if settings.device == "cpu" and _cpu_computes_bf16() else torch.float32
+        return torch.bfloat16 if settings.device == "cpu" and cpu_computes_bf16() else torch.float32
     return getattr(torch, settings.model_dtype)
 
 

@@ -26,6 +26,7 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linea
 
 from index.model_paths import resolve_model_path
 from index.sentences import sentence_spans
+from rag.hardware import cpu_computes_bf16
 from rag.reader.model import CALIBRATION_FILE, Calibration, Reader
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
 
@@ -254,7 +255,9 @@ def train_reader(cfg: TrainConfig) -> dict:
     steps_per_epoch = -(-len(windows) // cfg.batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps_per_epoch * cfg.epochs), steps_per_epoch * cfg.epochs)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    # bf16 autocast on a GPU, and on a CPU that computes bf16 natively (AMX): a step of 16
+    # mpnet windows took 3.9 s there, about 3x less than in float32
+    autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda" or cpu_computes_bf16())
     t0 = time.perf_counter()
     model.train()
     for epoch in range(cfg.epochs):
@@ -297,7 +300,9 @@ def finalize_reader(
     model = AutoModelForQuestionAnswering.from_pretrained(checkpoint)
     model.half().save_pretrained(out_dir)
     AutoTokenizer.from_pretrained(checkpoint).save_pretrained(out_dir)
-    reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device)
+    # calibrated in the dtype the product will read in (bf16 where the CPU computes it)
+    dtype = torch.bfloat16 if device == "cpu" and cpu_computes_bf16() else torch.float32
+    reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device, dtype=dtype)
     calibration = fit_calibration(reader, train_q, cfg.calibration_questions, rng)
     (out_dir / CALIBRATION_FILE).write_text(json.dumps(asdict(calibration), indent=2) + "\n")
     report = {
