@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 
 def cpu_computes_bf16() -> bool:
@@ -12,3 +16,11 @@ def cpu_computes_bf16() -> bool:
     except OSError:
         return False
     return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def native_dtype(device: str) -> "torch.dtype":
+    """bfloat16 on a CPU that computes it in hardware (measured ~3x faster than float32 at the
+    same SQuAD F1, README "Performance"; without hardware support it is slower), else float32."""
+    import torch
+
+    return torch.bfloat16 if device == "cpu" and cpu_computes_bf16() else torch.float32

@@ -17,7 +17,7 @@ from index.store import Store
 from index.vectors import VectorIndex
 from rag.answer import AnswerPipeline
 from rag.conversation import ChatEngine, ConversationStore
-from rag.hardware import cpu_computes_bf16
+from rag.hardware import native_dtype
 from rag.reader.model import Reader
 from rag.retrieve import Retriever
 from rag.settings import Settings
@@ -43,12 +43,11 @@ def configure_runtime(settings: Settings) -> None:
 
 
 def model_dtype(settings: Settings) -> "torch.dtype":
-    """The torch dtype both models run in. bfloat16 measured ~3x faster than float32 on an AMX
-    CPU at the same SQuAD F1 (README "Performance"); without hardware support it is slower."""
+    """The torch dtype both models run in: the configured one, or for `auto` the machine's native one."""
     import torch
 
     if settings.model_dtype == "auto":
-        return torch.bfloat16 if settings.device == "cpu" and cpu_computes_bf16() else torch.float32
+        return native_dtype(settings.device)
     return getattr(torch, settings.model_dtype)
 
 

@@ -26,7 +26,7 @@ from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linea
 
 from index.model_paths import resolve_model_path
 from index.sentences import sentence_spans
-from rag.hardware import cpu_computes_bf16
+from rag.hardware import cpu_computes_bf16, native_dtype
 from rag.reader.model import CALIBRATION_FILE, Calibration, Reader
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
 
@@ -300,9 +300,8 @@ def finalize_reader(
     model = AutoModelForQuestionAnswering.from_pretrained(checkpoint)
     model.half().save_pretrained(out_dir)
     AutoTokenizer.from_pretrained(checkpoint).save_pretrained(out_dir)
-    # calibrated in the dtype the product will read in (bf16 where the CPU computes it)
-    dtype = torch.bfloat16 if device == "cpu" and cpu_computes_bf16() else torch.float32
-    reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device, dtype=dtype)
+    # calibrated in the dtype the product reads in by default (RAG_MODEL_DTYPE=auto)
+    reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device, dtype=native_dtype(device))
     calibration = fit_calibration(reader, train_q, cfg.calibration_questions, rng)
     (out_dir / CALIBRATION_FILE).write_text(json.dumps(asdict(calibration), indent=2) + "\n")
     report = {
