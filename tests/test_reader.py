@@ -91,7 +91,6 @@ def test_the_reader_abstains_more_often_when_the_answer_is_cut_out(reader, heldo
     assert answered_cut < answered_own - 0.3, (answered_own, answered_cut)
 
 
-
 def test_padding_to_the_length_bucket_changes_no_span(reader, heldout):
     """Windows are padded to a multiple of PAD_MULTIPLE; the padding is masked, so a passage
     reads the same alone as next to a much longer one, and after every shape was warmed up."""
