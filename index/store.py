@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.spelling import WORD, spelling_variants
 from index.types import Article, Chunk
 
 SCHEMA = """
@@ -56,8 +56,6 @@ CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.chunk_id, old.text);
 END;
 """
-
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def connect_wal(path: Path) -> sqlite3.Connection:
@@ -330,8 +328,9 @@ class Store:
         return out
 
     def keyword_search(self, query: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:
-        """BM25 over the same chunks (SQLite FTS5), best first; any word may match."""
-        words = list(dict.fromkeys(w.lower() for w in _WORD.findall(query)))
+        """BM25 over the same chunks (SQLite FTS5), best first; any word may match, in its
+        British or American spelling."""
+        words = list(dict.fromkeys(v for w in WORD.findall(query) for v in spelling_variants(w)))
         if not words:
             return []
         match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words[:64])

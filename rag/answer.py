@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from index.sentences import sentence_spans
+from index.spelling import in_spelling_of
 from index.store import Filters
 from rag.reader.model import Reader, SpanPrediction
 from rag.reader.squad import normalize_answer
@@ -166,7 +167,8 @@ class AnswerPipeline:
     def _read(self, query: str, passages: list[Passage], lo: int, hi: int, groups: list[_Group]) -> None:
         """Reads passages[lo:hi] and files each span under the answer it agrees with."""
         asked = set(normalize_answer(query).split())
-        spans = self.reader.read(query, [p.text for p in passages[lo:hi]])
+        # each passage is read with the question in that passage's spelling ("programme" / "program")
+        spans = self.reader.predict([(in_spelling_of(query, p.text), p.text) for p in passages[lo:hi]])
         for rank, (passage, span) in enumerate(zip(passages[lo:hi], spans), start=lo):
             # the reader judges each passage alone and is easily sure of a well-typed span in
             # a passage the retriever ranked low; like BERTserini's retriever+reader score,
