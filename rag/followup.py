@@ -163,17 +163,20 @@ class FollowUpRewriter:
         if not history:
             return Rewrite(question)
         previous = history[-1]
-        boost = next((t.cited_doc_ids for t in reversed(history) if t.cited_doc_ids), ())
 
+        # a query made standalone is searched like any question: the name now in it finds its
+        # own articles, and boosting the previous turn's would outvote the best match (the TV
+        # programme Bessent spoke on is in an article the first turn never retrieved)
         ellipsis = _ELLIPSIS.match(question)
         if ellipsis:
             subject = (ellipsis.group("what") or ellipsis.group("and")).strip()
-            return Rewrite(self._swap(previous.query, subject), boost, True)
+            return Rewrite(self._swap(previous.query, subject), is_follow_up=True)
 
         query = self._resolve_references(question, history)
         if query != question:
-            return Rewrite(query, boost, True)
+            return Rewrite(query, is_follow_up=True)
         if _CONTINUES.search(question):  # refers back, but to nothing we can name: keep the documents
+            boost = next((t.cited_doc_ids for t in reversed(history) if t.cited_doc_ids), ())
             return Rewrite(question, boost, True)
         return Rewrite(question)
 

@@ -66,10 +66,18 @@ def test_follow_ups_become_standalone(rewriter, history, question, expected):
     assert rewrite.is_follow_up
 
 
-def test_follow_up_boosts_the_documents_last_cited(rewriter):
+def test_a_follow_up_made_standalone_is_searched_like_any_question(rewriter):
+    """The name now in the query finds its own articles; the previous turn's are not boosted."""
+    for question in ("Where was he?", "What about the EU?"):
+        rewrite = rewriter.rewrite(question, [TREASURY])
+        assert rewrite.is_follow_up and rewrite.query != question
+        assert rewrite.boost_doc_ids == ()
+
+
+def test_a_follow_up_with_nothing_to_name_boosts_the_documents_last_cited(rewriter):
     no_answer = Turn("Which TV programme did he speak on?", "Which TV programme did Scott Bessent speak on?")
-    assert rewriter.rewrite("Where was he?", [TREASURY]).boost_doc_ids == ("doc-a", "doc-b")
-    assert rewriter.rewrite("Where was he?", [TREASURY, no_answer]).boost_doc_ids == ("doc-a", "doc-b")
+    assert rewriter.rewrite("Where was that?", [TREASURY]).boost_doc_ids == ("doc-a", "doc-b")
+    assert rewriter.rewrite("Where was that?", [TREASURY, no_answer]).boost_doc_ids == ("doc-a", "doc-b")
 
 
 @pytest.mark.parametrize(
