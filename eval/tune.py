@@ -39,18 +39,18 @@ TABLE_KEYS = ("exact_match", "f1", "answerable_f1", "no_answer_accuracy", "recal
 
 class MemoReader:
     """A Reader that remembers each (question, passage) reading; the pipeline only needs
-    `read` and `calibration` from it."""
+    `predict` and `calibration` from it."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self.calibration = reader.calibration
         self._memo: dict[tuple[str, str], SpanPrediction] = {}
 
-    def read(self, question: str, contexts: list[str]) -> list[SpanPrediction]:
-        missing = [c for c in dict.fromkeys(contexts) if (question, c) not in self._memo]
-        for context, span in zip(missing, self.reader.read(question, missing)):
-            self._memo[(question, context)] = span
-        return [self._memo[(question, c)] for c in contexts]
+    def predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
+        missing = [p for p in dict.fromkeys(pairs) if p not in self._memo]
+        for pair, span in zip(missing, self.reader.predict(missing)):
+            self._memo[pair] = span
+        return [self._memo[p] for p in pairs]
 
 
 @dataclass
