@@ -22,7 +22,6 @@ def spelling_variants(word: str) -> list[str]:
     return list(dict.fromkeys((word, get_american_spelling(word), get_british_spelling(word))))
 
 
-
 def in_spelling_of(text: str, passage: str) -> str:
     """`text` with each word the passage spells the other way spelled as the passage does.
 
