@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+from transformers import AutoTokenizer
+
+from rag.reader.weights import load_qa_model
 
 CALIBRATION_FILE = "calibration.json"
 # Windows are padded to a multiple of this many tokens. In bfloat16, oneDNN builds its kernels
@@ -105,7 +107,7 @@ class Reader:
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        model = AutoModelForQuestionAnswering.from_pretrained(self.model_dir, dtype=torch.float32)
+        model = load_qa_model(self.model_dir)
         model.eval()
         if quantize and device == "cpu":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

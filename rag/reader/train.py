@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm import tqdm
-from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from index.model_paths import resolve_model_path
 from index.sentences import sentence_spans
 from rag.hardware import cpu_computes_bf16, native_dtype
 from rag.reader.model import CALIBRATION_FILE, Calibration, Reader
+from rag.reader.weights import load_qa_model, save_packed
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
 
 log = logging.getLogger(__name__)
@@ -243,7 +244,7 @@ def train_reader(cfg: TrainConfig) -> dict:
     base = resolve_model_path(cfg.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     # float32 even when continuing from a shipped (fp16) reader: fp16 weights do not train on a CPU
-    model = AutoModelForQuestionAnswering.from_pretrained(base, dtype=torch.float32).to(device)
+    model = load_qa_model(Path(base)).to(device)
 
     train_q, heldout_q = split_by_article(load_squad(cfg.squad_path), cfg.heldout_articles)
     if cfg.limit:
@@ -289,7 +290,7 @@ def finalize_reader(
     heldout_q: list[SquadQuestion] | None = None,
     rng: random.Random | None = None,
 ) -> dict:
-    """Turn a checkpoint into a shippable reader: fp16 weights, calibration fitted on the
+    """Turn a checkpoint into a shippable reader: packed int8 weights (rag/reader/weights.py), calibration fitted on the
     training articles, and EM/F1 on the held-out ones. Separate from training so that any
     checkpoint (e.g. an epoch saved by a run that was stopped) can be shipped the same way."""
     rng = rng or random.Random(cfg.seed)
@@ -297,8 +298,7 @@ def finalize_reader(
         train_q, heldout_q = split_by_article(load_squad(cfg.squad_path), cfg.heldout_articles)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = AutoModelForQuestionAnswering.from_pretrained(checkpoint)
-    model.half().save_pretrained(out_dir)
+    save_packed(load_qa_model(checkpoint), out_dir)
     AutoTokenizer.from_pretrained(checkpoint).save_pretrained(out_dir)
     # calibrated in the dtype the product reads in by default (RAG_MODEL_DTYPE=auto)
     reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device, dtype=native_dtype(device))
