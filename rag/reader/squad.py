@@ -8,10 +8,12 @@ definition of "correct" in the whole project.
 from __future__ import annotations
 
 import collections
+import gzip
 import json
 import re
 import string
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,34 +24,53 @@ class SquadQuestion:
     question: str
     context: str
     answers: tuple[str, ...]
-    answer_start: int  # of the first answer, in context
+    answer_start: int  # of the first answer, in context; -1 when the paragraph does not answer it
     title: str
 
 
-def load_squad(path: Path) -> list[SquadQuestion]:
-    """Read the official JSON, zipped or not, into flat question records."""
+class SquadFormatError(ValueError):
+    """A file that is not SQuAD v1.1 layout, said with the file's name and what is wrong."""
+
+
+def _read_json(path: Path) -> dict:
     if path.suffix == ".zip":
         with zipfile.ZipFile(path) as zf:
-            name = next(n for n in zf.namelist() if n.endswith(".json"))
-            raw = json.loads(zf.read(name))
-    else:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    out: list[SquadQuestion] = []
+            names = [n for n in zf.namelist() if n.endswith(".json")]
+            if not names:
+                raise SquadFormatError(f"{path}: the zip holds no .json file")
+            return json.loads(zf.read(names[0]))
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            return json.load(f)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_squad(path: Path) -> list[SquadQuestion]:
+    """Read a SQuAD-layout file (`.json`, `.json.gz` or `.zip`) into flat question records."""
+    try:
+        raw = _read_json(path)
+        return list(_questions(raw))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile, EOFError) as exc:
+        raise SquadFormatError(f"{path}: cannot read it as SQuAD JSON ({exc})") from None
+    except (KeyError, TypeError, IndexError) as exc:
+        raise SquadFormatError(f"{path}: not SQuAD v1.1 layout (data/paragraphs/qas/answers), missing {exc}") from None
+
+
+def _questions(raw: dict) -> Iterator[SquadQuestion]:
+    """Flat records; a question with an empty answer list is unanswerable from its paragraph
+    (SQuAD 2.0's convention, which the news set uses for its negatives)."""
     for article in raw["data"]:
         for para in article["paragraphs"]:
             for qa in para["qas"]:
-                answers = tuple(a["text"] for a in qa["answers"])
-                out.append(
-                    SquadQuestion(
-                        id=qa["id"],
-                        question=qa["question"],
-                        context=para["context"],
-                        answers=answers,
-                        answer_start=qa["answers"][0]["answer_start"],
-                        title=article["title"],
-                    )
+                answers = qa["answers"]
+                yield SquadQuestion(
+                    id=qa["id"],
+                    question=qa["question"],
+                    context=para["context"],
+                    answers=tuple(a["text"] for a in answers),
+                    answer_start=answers[0]["answer_start"] if answers else -1,
+                    title=article.get("title") or "",
                 )
-    return out
 
 
 def split_by_article(
