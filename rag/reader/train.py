@@ -27,7 +27,8 @@ from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 from index.model_paths import resolve_model_path
 from index.sentences import sentence_spans
 from rag.hardware import cpu_computes_bf16, native_dtype
-from rag.reader.model import CALIBRATION_FILE, Calibration, Reader
+from rag.reader.calibrate import fit_calibration, with_negatives, write_calibration
+from rag.reader.model import Reader
 from rag.reader.weights import load_qa_model, save_packed
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
 
@@ -175,42 +176,6 @@ def _collate(batch: list[Window], pad_id: int, device: str) -> dict[str, torch.T
     return {k: v.to(device) for k, v in out.items()}
 
 
-def fit_calibration(reader: Reader, questions: list[SquadQuestion], n: int, rng: random.Random) -> Calibration:
-    """Fit P(correct) = sigmoid(a * margin + b) and the answer/abstain threshold on training articles.
-
-    Positives are questions read against their own paragraph (label: the span is right,
-    F1 >= 0.5); negatives are the same questions against another article's paragraph
-    (answer-cut-out negatives were tried: the threshold they fit made the product decline
-    29 % of answerable SQuAD questions, eval/README.md).
-    The threshold maximises the SQuAD 2.0 score: F1 when answering, 1 for a correct abstention.
-    """
-    sample = rng.sample(questions, min(n, len(questions)))
-    other = [rng.choice([o for o in questions[:: max(1, len(questions) // 500)] if o.title != q.title]) for q in sample]
-    pos = reader.predict([(q.question, q.context) for q in sample])
-    neg = reader.predict([(q.question, o.context) for q, o in zip(sample, other)])
-    margins = np.array([p.margin for p in pos] + [p.margin for p in neg], dtype=np.float64)
-    f1s = np.array([best_over_golds(f1_score, p.text, q.answers) for p, q in zip(pos, sample)] + [0.0] * len(neg))
-    labels = (f1s >= 0.5).astype(np.float64)
-    # 1-D logistic regression by Newton's method: small, exact, no extra dependency
-    w = np.zeros(2)
-    x = np.stack([margins, np.ones_like(margins)], axis=1)
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-x @ w))
-        grad = x.T @ (p - labels)
-        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(2)
-        w -= np.linalg.solve(hess, grad)
-    conf = 1 / (1 + np.exp(-x @ w))
-    is_pos = np.arange(len(margins)) < len(pos)
-    best_t, best_score = 0.5, -1.0
-    for t in np.unique(np.round(conf, 3)):
-        answered = conf >= t
-        score = np.where(is_pos, np.where(answered, f1s, 0.0), np.where(answered, 0.0, 1.0)).mean()
-        if score > best_score:
-            best_t, best_score = float(t), float(score)
-    log.info("calibration: slope %.3f intercept %.3f threshold %.3f (score %.3f)", w[0], w[1], best_t, best_score)
-    return Calibration(slope=float(w[0]), intercept=float(w[1]), threshold=best_t)
-
-
 def evaluate_heldout(reader: Reader, questions: list[SquadQuestion]) -> dict[str, float]:
     """EM/F1 with the official normalisation, every held-out question read against its
     paragraph; and how often the calibrated reader abstains when the answer is cut out."""
@@ -302,8 +267,8 @@ def finalize_reader(
     AutoTokenizer.from_pretrained(checkpoint).save_pretrained(out_dir)
     # calibrated in the dtype the product reads in by default (RAG_MODEL_DTYPE=auto)
     reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device, dtype=native_dtype(device))
-    calibration = fit_calibration(reader, train_q, cfg.calibration_questions, rng)
-    (out_dir / CALIBRATION_FILE).write_text(json.dumps(asdict(calibration), indent=2) + "\n")
+    calibration = fit_calibration(reader, with_negatives(train_q, cfg.calibration_questions, rng))
+    write_calibration(out_dir, calibration)
     report = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "checkpoint": checkpoint.name,
