@@ -23,7 +23,7 @@ from index.store import Filters
 from rag.reader.model import Reader, SpanPrediction
 from rag.reader.squad import normalize_answer
 from rag.retrieve import Retriever
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Citation, Passage, Suggestion
 
 NOT_FOUND = "Not found in the corpus: no passage supports an answer to this question."
 EMPTY_CORPUS = "The corpus is empty: ingest articles first (rag ingest PATH)."
@@ -139,6 +139,11 @@ class AnswerPipeline:
         timings = {k: round(v, 2) for k, v in timings.items()}
         if chosen is None or chosen.confidence < self.threshold:
             best_conf = chosen.confidence if chosen else 0.0
+            suggestion = (
+                Suggestion(text=chosen.best.span.text, confidence=round(best_conf, 4), citation=self._cite(chosen.best))
+                if chosen
+                else None
+            )
             return Answer(
                 question=question,
                 query=query,
@@ -146,6 +151,7 @@ class AnswerPipeline:
                 confidence=round(1.0 - best_conf, 4),
                 message=NOT_FOUND if passages else EMPTY_CORPUS,
                 citations=[],
+                suggestion=suggestion,
                 passages=passages,
                 passages_read=read,
                 timings_ms=timings,

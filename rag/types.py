@@ -32,6 +32,15 @@ class Citation(BaseModel):
     confidence: float
 
 
+class Suggestion(BaseModel):
+    """Below the no-answer threshold, the reader's best span and where it stands: not an answer,
+    a low-confidence hint, so that a user told "not found" still sees where to look."""
+
+    text: str
+    confidence: float
+    citation: Citation
+
+
 class Answer(BaseModel):
     question: str
     query: str = Field(description="the query actually searched (rewritten for follow-ups)")
@@ -39,6 +48,9 @@ class Answer(BaseModel):
     confidence: float
     message: str
     citations: list[Citation]
+    suggestion: Suggestion | None = Field(
+        None, description="when `answer` is null: the best candidate span, under the threshold, and its passage"
+    )
     passages: list[Passage]
     passages_read: int = Field(
         0, description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer"

@@ -75,6 +75,10 @@ def render_blocks(answer: Answer) -> list[Block]:
     """Answer in bold, confidence, then numbered citations; "not found" said plainly."""
     if answer.answer is None:
         blocks = [_mrkdwn(escape(answer.message))]
+        if answer.suggestion:
+            s = answer.suggestion
+            blocks.append(_context(f":grey_question: Low-confidence hint, not an answer: {escape(_one_line(s.text))} ({s.confidence:.0%})"))
+            blocks.append(_citation_block(1, s.citation))
     else:
         blocks = [
             _mrkdwn(f"*{escape(_one_line(answer.answer))}*"),

@@ -142,3 +142,20 @@ def test_staged_reading_reads_the_rest_only_when_the_first_pass_is_not_confident
 
     unsure = plain.ask("What is the capital of Australia?")  # nothing in the corpus: no confident first pass
     assert unsure.answer is None and unsure.passages_read == len(unsure.passages) == plain.top_k
+
+
+def test_a_declined_question_still_shows_the_best_candidate_as_a_hint(seed_services):
+    """Under the threshold the answer is null, yet the reply carries the span the reader liked best,
+    with a citation whose offsets point at it in the article: where the user should look."""
+    from rag.answer import AnswerPipeline
+
+    question = "Who is the French President?"
+    answered = seed_services.pipeline.ask(question)
+    strict = AnswerPipeline(seed_services.retriever, seed_services.reader, no_answer_threshold=1.01)
+    declined = strict.ask(question)
+    assert declined.answer is None and declined.citations == []
+    hint = declined.suggestion
+    assert hint is not None and "Macron" in hint.text and hint.confidence < 1.01
+    article = seed_services.store.document(hint.citation.doc_id).text
+    assert article[hint.citation.start : hint.citation.end] == hint.text
+    assert answered.suggestion is None

@@ -56,6 +56,20 @@ function percent(confidence) {
   return `${Math.round(confidence * 100)}%`;
 }
 
+// Below the threshold the reader's best span is no answer, but it tells the user where to look:
+// shown apart, marked as a hint, with its passage.
+function suggestionBox(suggestion) {
+  const box = el("aside", "suggestion");
+  box.append(
+    el("p", "suggestion-label", `Low-confidence hint, not an answer (confidence ${percent(suggestion.confidence)}):`),
+    el("p", "suggestion-text", suggestion.text),
+  );
+  const where = el("ol", "citations");
+  where.append(citationItem(suggestion.citation, 1));
+  box.append(where);
+  return box;
+}
+
 function answerCard(answer) {
   const card = el("article", "answer");
   if (answer.answer === null) {
@@ -65,6 +79,7 @@ function answerCard(answer) {
       el("p", "answer-message", answer.message),
       el("span", "confidence", `confidence that the corpus does not say: ${percent(answer.confidence)}`),
     );
+    if (answer.suggestion) card.append(suggestionBox(answer.suggestion));
   } else {
     const citations = el("ol", "citations");
     answer.citations.forEach((citation, i) => citations.append(citationItem(citation, i + 1)));
