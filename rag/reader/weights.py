@@ -56,8 +56,9 @@ def load_qa_model(model_dir: Path) -> torch.nn.Module:
     """A float32 span model from either layout: packed int8 shards or a save_pretrained folder."""
     if not is_packed(model_dir):
         return AutoModelForQuestionAnswering.from_pretrained(model_dir, dtype=torch.float32)
+    weights = read_packed(model_dir)
     model = AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(model_dir), dtype=torch.float32)
-    missing, unexpected = model.load_state_dict(read_packed(model_dir), strict=False)
+    missing, unexpected = model.load_state_dict(weights, strict=False)
     if missing or unexpected:
         raise ValueError(f"{model_dir}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
     return model
