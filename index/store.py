@@ -73,7 +73,7 @@ END;
 
 
 DEFAULT_COLLECTION = "default"
-_COLLECTION = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+COLLECTION_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
 
 # Before collections, documents were keyed by doc_id alone. The old tables are renamed aside,
 # the new ones created, every row copied with its chunk_id (the FAISS snapshots and the
@@ -96,7 +96,7 @@ MIGRATE_TO_COLLECTIONS = [
 
 def valid_collection(name: str) -> str:
     """Collection names travel in URLs, TOML and metric labels: a short safe alphabet."""
-    if not isinstance(name, str) or not _COLLECTION.match(name):
+    if not isinstance(name, str) or not re.match(COLLECTION_PATTERN, name):
         raise ValueError(f"invalid collection name {str(name)[:80]!r}: use 1-64 letters, digits, '.', '_' or '-'")
     return name
 

@@ -11,18 +11,19 @@ finished, not abandoned half-way with a 503.
 
 from __future__ import annotations
 
-import json
+import re
 import tempfile
 from pathlib import Path, PurePath
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from index.ingest import IngestReport
 from index.parse import SUPPORTED_SUFFIXES, ParseError, parse_record
-from index.store import DEFAULT_COLLECTION, Filters, StoredDocument, valid_collection
+from index.store import COLLECTION_PATTERN, DEFAULT_COLLECTION, Filters, StoredDocument
 from rag.service import Services
 from server.deps import get_services
 from server.keys import Principal
@@ -67,7 +68,9 @@ class NewDocument(BaseModel):
 class AddDocuments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    collection: str | None = Field(None, description="default: your key's only collection, else `default`")
+    collection: str | None = Field(
+        None, pattern=COLLECTION_PATTERN, description="default: your key's only collection, else `default`"
+    )
     documents: list[NewDocument] = Field(min_length=1)
 
 
@@ -90,17 +93,48 @@ class DeleteResult(BaseModel):
     deleted: str
 
 
+def _inlined(schema: dict) -> dict:
+    """A model's JSON schema with its `$defs` written in place: the route reads its body
+    itself (JSON or multipart), so FastAPI cannot list the models among the components."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            return resolve(defs[ref.rsplit("/", 1)[1]]) if ref.startswith("#/$defs/") else {k: resolve(v) for k, v in node.items()}
+        return [resolve(v) for v in node] if isinstance(node, list) else node
+
+    return resolve(schema)
+
+
+UPLOAD = {
+    "type": "object",
+    "required": ["files"],
+    "properties": {
+        "collection": {"type": "string"},
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+    },
+}
+ADD_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": _inlined(AddDocuments.model_json_schema())},
+        "multipart/form-data": {"schema": UPLOAD},
+    },
+}
+
+
+def _writer(principal: Principal) -> None:
+    if principal.role == "reader":
+        raise HTTPException(status_code=403, detail="this key is a reader: adding or deleting documents needs an editor key")
+
+
 def _target(principal: Principal, collection: str | None) -> str:
     """The collection a write goes to, checked: a key may only write its own collections."""
+    _writer(principal)
     if collection is None:
         only = principal.collections
         collection = next(iter(only)) if only is not None and len(only) == 1 else DEFAULT_COLLECTION
-    try:
-        valid_collection(collection)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
-    if principal.role == "reader":
-        raise HTTPException(status_code=403, detail="this key is a reader: adding or deleting documents needs an editor key")
     if not principal.can_write(collection):
         raise HTTPException(status_code=403, detail=f"this key may not write to the collection {collection!r}")
     return collection
@@ -124,6 +158,9 @@ async def _uploads(request: Request, limit: int) -> tuple[str | None, list[Uploa
     form = await request.form(max_files=limit + 1, max_fields=limit + 10)
     files = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
     collection = form.get("collection")
+    if isinstance(collection, str) and not re.match(COLLECTION_PATTERN, collection):
+        error = {"loc": ("body", "collection"), "msg": f"invalid collection name {collection[:80]!r}", "type": "value_error"}
+        raise RequestValidationError([error])
     if not files:
         raise HTTPException(status_code=422, detail="no files: send them as multipart form fields named `files`")
     if len(files) > limit:
@@ -151,7 +188,7 @@ def _ingest_uploads(services: Services, collection: str, files: list[tuple[str, 
     return uploaded
 
 
-@router.post("/v1/documents", response_model=AddResult)
+@router.post("/v1/documents", response_model=AddResult, openapi_extra={"requestBody": ADD_BODY})
 async def add_documents(
     request: Request, principal: Principal = Depends(get_principal), services: Services = Depends(get_services)
 ) -> AddResult:
@@ -159,6 +196,7 @@ async def add_documents(
     `{"collection": …, "documents": [{"doc_id", "title", "date", "source", "text"}, …]}`, or a
     multipart upload of `files` (.txt .md .html .json .jsonl, as `rag ingest` takes) with an
     optional `collection` field. The reply lists what was added, replaced, unchanged, refused and why."""
+    _writer(principal)
     limit = services.settings.max_upload_files
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         collection, uploads = await _uploads(request, limit)
@@ -167,9 +205,9 @@ async def add_documents(
         report = await run_in_threadpool(_ingest_uploads, services, collection, files)
         return _result(collection, report)
     try:
-        body = AddDocuments.model_validate(json.loads(await request.body()))
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise HTTPException(status_code=422, detail=f"invalid request: {str(exc).splitlines()[0]}") from None
+        body = AddDocuments.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) from None
     if len(body.documents) > limit:
         raise HTTPException(status_code=413, detail=f"more than {limit} documents in one request (RAG_MAX_UPLOAD_FILES)")
     collection = _target(principal, body.collection)
@@ -209,7 +247,7 @@ def _readable_document(services: Services, principal: Principal, doc_id: str, co
 @router.get("/v1/documents/{doc_id}", response_model=DocumentOut)
 def get_document(
     doc_id: str,
-    collection: str | None = None,
+    collection: str | None = Query(None, pattern=COLLECTION_PATTERN),
     principal: Principal = Depends(get_principal),
     services: Services = Depends(get_services),
 ) -> DocumentOut:
@@ -220,7 +258,7 @@ def get_document(
 @router.delete("/v1/documents/{doc_id}", response_model=DeleteResult)
 def delete_document(
     doc_id: str,
-    collection: str | None = None,
+    collection: str | None = Query(None, pattern=COLLECTION_PATTERN),
     principal: Principal = Depends(get_principal),
     services: Services = Depends(get_services),
 ) -> DeleteResult:
