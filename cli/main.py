@@ -35,6 +35,7 @@ def _add_filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=_date, help="only articles dated on or before YYYY-MM-DD")
     parser.add_argument("--source", action="append", help="only articles from this source (repeatable)")
     parser.add_argument("--doc-id", action="append", dest="doc_ids", help="only this document (repeatable)")
+    parser.add_argument("--collection", type=_collection, action="append", dest="collections", help="only this collection (repeatable)")
 
 
 def _filters(args):
@@ -45,6 +46,7 @@ def _filters(args):
         until=args.until,
         sources=tuple(args.source) if args.source else None,
         doc_ids=tuple(args.doc_ids) if args.doc_ids else None,
+        collections=tuple(args.collections) if args.collections else None,
     )
 
 

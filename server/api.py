@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
 
 from rag.answer import AnswerPipeline
 from rag.service import Services
@@ -30,6 +31,23 @@ async def ask(
     answer = await run_model_call(request, pipeline.ask, body.question, body.top_k, filters)
     observe_answer(request, answer, filters.collections)
     return answer
+
+
+class KeyOut(BaseModel):
+    name: str
+    role: str
+    collections: list[str] = Field(description='["*"]: every collection')
+
+
+@router.get("/v1/keys", response_model=list[KeyOut], tags=["access"])
+def list_keys(request: Request, principal: Principal = Depends(get_principal)) -> list[KeyOut]:
+    """Every key's name, role and collections (admin only); never a key or its hash."""
+    if principal.role != "admin":
+        raise HTTPException(status_code=403, detail="listing keys needs an admin key")
+    return [
+        KeyOut(name=p.name, role=p.role, collections=["*"] if p.collections is None else sorted(p.collections))
+        for p in request.app.state.keys.principals()
+    ]
 
 
 @router.get("/healthz", tags=["health"])

@@ -114,9 +114,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(metrics_module.router)
     app.add_exception_handler(ModelTimeout, model_timeout_handler)
     document_errors(app, settings)
+    app.state.keys = KeyRing([k.get_secret_value() for k in settings.api_keys], settings.keys_file)
     app.add_middleware(
         ApiKeyMiddleware,
-        keys=KeyRing([k.get_secret_value() for k in settings.api_keys], settings.keys_file),
+        keys=app.state.keys,
         rate=settings.rate_limit_per_second,
         burst=settings.rate_limit_burst,
     )

@@ -211,6 +211,14 @@ def test_upload_limits_are_413_with_a_clear_message_and_one_warning_line(world, 
     assert world["services"].store.document("a0", "news") is None
 
 
+def test_only_an_admin_lists_keys_and_never_sees_one(world):
+    assert httpx.get(world["url"] + "/v1/keys", headers=_auth(world, "editor-news")).status_code == 403
+    r = httpx.get(world["url"] + "/v1/keys", headers=_auth(world, "admin"))
+    assert r.status_code == 200
+    assert {"name": "editor-news", "role": "editor", "collections": ["news"]} in r.json()
+    assert not any(key in r.text for key in world["keys"].values())
+
+
 def test_metrics_count_questions_per_collection(world):
     _post(world, "reader-desk", "/v1/ask", {"question": ONLY_IN["desk"][0]})
     text = httpx.get(world["url"] + "/metrics", headers=_auth(world, "admin")).text
