@@ -257,12 +257,18 @@ class Store:
         return self._connections.get()
 
     def _migrate(self) -> None:
-        """A data directory from before collections: everything moves into `default`."""
-        columns = {row[1] for row in self._con.execute("PRAGMA table_info(documents)")}
-        if columns and "collection" not in columns:
+        """A data directory from before collections: everything moves into `default`. Checked
+        again under the write lock, so two processes opening it at once migrate it once."""
+
+        def old_schema() -> bool:
+            columns = {row[1] for row in self._con.execute("PRAGMA table_info(documents)")}
+            return bool(columns) and "collection" not in columns
+
+        if old_schema():
             with write_transaction(self._con) as con:
-                for statement in MIGRATE_TO_COLLECTIONS:
-                    con.execute(statement)
+                if old_schema():
+                    for statement in MIGRATE_TO_COLLECTIONS:
+                        con.execute(statement)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.ingest import IngestReport
 from index.parse import SUPPORTED_SUFFIXES, ParseError, parse_record
@@ -155,7 +156,13 @@ def _result(collection: str, report: IngestReport) -> AddResult:
 
 
 async def _uploads(request: Request, limit: int) -> tuple[str | None, list[UploadFile]]:
-    form = await request.form(max_files=limit + 1, max_fields=limit + 10)
+    too_many = HTTPException(status_code=413, detail=f"more than {limit} files in one upload (RAG_MAX_UPLOAD_FILES)")
+    try:  # starlette stops parsing past max_files, before reading the rest
+        form = await request.form(max_files=limit, max_fields=limit + 10)
+    except StarletteHTTPException as exc:  # what starlette raises for a form it refuses
+        if str(exc.detail).startswith("Too many files"):
+            raise too_many from None
+        raise
     files = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
     collection = form.get("collection")
     if isinstance(collection, str) and not re.match(COLLECTION_PATTERN, collection):
@@ -163,8 +170,6 @@ async def _uploads(request: Request, limit: int) -> tuple[str | None, list[Uploa
         raise RequestValidationError([error])
     if not files:
         raise HTTPException(status_code=422, detail="no files: send them as multipart form fields named `files`")
-    if len(files) > limit:
-        raise HTTPException(status_code=413, detail=f"more than {limit} files in one upload (RAG_MAX_UPLOAD_FILES)")
     return (collection if isinstance(collection, str) else None), files
 
 

@@ -205,8 +205,11 @@ def test_upload_limits_are_413_with_a_clear_message_and_one_warning_line(world, 
     warnings = [rec for rec in caplog.records if "413" in rec.getMessage()]
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING and warnings[0].exc_info is None
     assert not [rec for rec in caplog.records if "unhandled" in rec.getMessage()]
-    many = [("files", (f"a{n}.txt", b"Some short article text.", "text/plain")) for n in range(4)]
-    r = httpx.post(world["url"] + "/v1/documents", files=many, headers=headers, timeout=TIMEOUT)
+    for count in (4, 9):
+        many = [("files", (f"a{n}.txt", b"Some short article text.", "text/plain")) for n in range(count)]
+        r = httpx.post(world["url"] + "/v1/documents", files=many, headers=headers, timeout=TIMEOUT)
+        assert r.status_code == 413 and "RAG_MAX_UPLOAD_FILES" in r.json()["detail"]
+    r = _post(world, "editor-news", "/v1/documents", {"documents": [{"text": "Short."}] * 4})
     assert r.status_code == 413 and "RAG_MAX_UPLOAD_FILES" in r.json()["detail"]
     assert world["services"].store.document("a0", "news") is None
 
