@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.ingest import IngestReport
-from index.parse import SUPPORTED_SUFFIXES, ParseError, parse_record
+from index.parse import ParseError, parse_record
 from index.store import COLLECTION_PATTERN, DEFAULT_COLLECTION, Filters, StoredDocument
 from rag.service import Services
 from server.deps import get_services
@@ -156,12 +156,11 @@ def _result(collection: str, report: IngestReport) -> AddResult:
 
 
 async def _uploads(request: Request, limit: int) -> tuple[str | None, list[UploadFile]]:
-    too_many = HTTPException(status_code=413, detail=f"more than {limit} files in one upload (RAG_MAX_UPLOAD_FILES)")
     try:  # starlette stops parsing past max_files, before reading the rest
         form = await request.form(max_files=limit, max_fields=limit + 10)
     except StarletteHTTPException as exc:  # what starlette raises for a form it refuses
         if str(exc.detail).startswith("Too many files"):
-            raise too_many from None
+            raise HTTPException(status_code=413, detail=f"more than {limit} files in one upload (RAG_MAX_UPLOAD_FILES)") from None
         raise
     files = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
     collection = form.get("collection")
@@ -177,20 +176,13 @@ def _ingest_uploads(services: Services, collection: str, files: list[tuple[str, 
     """Write the uploads under their own (base) names into a temporary folder and ingest them
     as `rag ingest` would; the report and the stored articles name the uploaded files."""
     with tempfile.TemporaryDirectory(prefix="rag-upload-") as folder:
-        paths, names, report = [], {}, IngestReport()
+        names = {}
         for n, (name, data) in enumerate(files):
-            base = PurePath(name.replace("\\", "/")).name
-            if Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
-                report.failed.append((name, f"unsupported file type; use {', '.join(sorted(SUPPORTED_SUFFIXES))}"))
-                continue
-            path = Path(folder) / str(n) / base
+            path = Path(folder) / str(n) / (PurePath(name.replace("\\", "/")).name or "upload")
             path.parent.mkdir()
             path.write_bytes(data)
-            paths.append(path)
             names[path] = name
-        uploaded = services.ingestor.ingest_files(paths, collection=collection, names=names) if paths else IngestReport()
-    uploaded.failed[:0] = report.failed
-    return uploaded
+        return services.ingestor.ingest_files(list(names), collection=collection, names=names)
 
 
 @router.post("/v1/documents", response_model=AddResult, openapi_extra={"requestBody": ADD_BODY})

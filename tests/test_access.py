@@ -277,6 +277,18 @@ def test_rag_keys_add_prints_a_key_once_and_stores_only_its_hash(tmp_path):
     assert len(load_keys_file(keys_file)) == 1
 
 
+def test_an_upload_says_what_it_refused_and_why(world):
+    files = [
+        ("files", ("tool.exe", b"MZ\x00\x00", "application/octet-stream")),
+        ("files", ("../../etc/notes.txt", b"   ", "text/plain")),
+    ]
+    r = httpx.post(world["url"] + "/v1/documents", files=files, headers=_auth(world, "editor-news"), timeout=TIMEOUT)
+    assert r.status_code == 422
+    refused = {item["name"]: item["reason"] for item in r.json()["detail"]["refused"]}
+    assert "unsupported file type .exe" in refused["tool.exe"] and "empty" in refused["../../etc/notes.txt"]
+    assert world["services"].store.document("notes", "news") is None
+
+
 def test_a_bad_collection_name_is_a_422_that_names_the_field(world):
     article = {"doc_id": "x", "text": "Some text."}
     r = _post(world, "editor-news", "/v1/documents", {"collection": "../news", "documents": [article]})
