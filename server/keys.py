@@ -152,7 +152,8 @@ class KeyRing:
     a broken edit is logged and the keys loaded before it stay in force)."""
 
     def __init__(self, api_keys: list[str], keys_file: Path | None) -> None:
-        self._plain = [(k.encode(), Principal(f"api-key-{n}", "reader", None)) for n, k in enumerate(api_keys, start=1)]
+        # "env:" cannot begin a keys-file name, so no file entry can share these keys' conversations
+        self._plain = [(k.encode(), Principal(f"env:api-key-{n}", "reader", None)) for n, k in enumerate(api_keys, start=1)]
         self._file = keys_file
         self._stamp: tuple[int, int] | None = None
         self._entries: list[KeyEntry] = []

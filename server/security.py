@@ -79,7 +79,10 @@ class ApiKeyMiddleware:
         return self.keys.principal(token.strip())
 
     def _bucket(self, principal: Principal) -> TokenBucket:
-        return self.buckets.setdefault(principal.name, TokenBucket(self.rate, self.burst))
+        bucket = self.buckets.get(principal.name)
+        if bucket is None:
+            bucket = self.buckets[principal.name] = TokenBucket(self.rate, self.burst)
+        return bucket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
