@@ -36,6 +36,7 @@ def _add_filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=_date, help="only articles dated on or before YYYY-MM-DD")
     parser.add_argument("--source", action="append", help="only articles from this source (repeatable)")
     parser.add_argument("--doc-id", action="append", dest="doc_ids", help="only this document (repeatable)")
+    parser.add_argument("--collection", type=_collection, action="append", dest="collections", help="only this collection (repeatable)")
 
 
 def _filters(args):
@@ -46,7 +47,17 @@ def _filters(args):
         until=args.until,
         sources=tuple(args.source) if args.source else None,
         doc_ids=tuple(args.doc_ids) if args.doc_ids else None,
+        collections=tuple(args.collections) if args.collections else None,
     )
+
+
+def _collection(value: str) -> str:
+    from index.store import valid_collection
+
+    try:
+        return valid_collection(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _services(settings: Settings):
@@ -64,27 +75,60 @@ def cmd_ingest(args, settings: Settings) -> int:
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     services = _services(settings)
-    report = services.ingestor.ingest_paths(paths, progress=not args.quiet)
+    report = services.ingestor.ingest_paths(paths, progress=not args.quiet, collection=args.collection)
     for path, reason in report.failed:
         print(f"skipped {reason}" if reason.startswith(path) else f"skipped {path}: {reason}", file=sys.stderr)
     docs, chunks = services.store.counts()
-    print(f"{report.summary()}. The index holds {docs} documents, {chunks} chunks.")
+    print(f"{report.summary()} into {args.collection}. The index holds {docs} documents, {chunks} chunks.")
     return 1 if report.failed else 0
 
 
 def cmd_delete(args, settings: Settings) -> int:
     services = _services(settings)
-    if services.store.document(args.doc_id) is None:
-        raise UsageError(f"no document with doc_id {args.doc_id!r} (see `rag docs`)")
-    services.ingestor.delete(args.doc_id)
-    print(f"deleted {args.doc_id}")
+    if services.store.document(args.doc_id, args.collection) is None:
+        raise UsageError(f"no document with doc_id {args.doc_id!r} in the collection {args.collection!r} (see `rag docs`)")
+    services.ingestor.delete(args.doc_id, args.collection)
+    print(f"deleted {args.doc_id} from {args.collection}")
     return 0
 
 
 def cmd_docs(args, settings: Settings) -> int:
+    from index.store import Filters
+
     services = _services(settings)
-    for d in services.store.documents():
-        print(f"{d.doc_id}\t{d.date or '-'}\t{d.source or '-'}\t{d.chunks} chunks\t{d.title}")
+    filters = Filters(collections=tuple(args.collection) if args.collection else None)
+    for d in services.store.documents(filters):
+        print(f"{d.collection}\t{d.doc_id}\t{d.date or '-'}\t{d.source or '-'}\t{d.chunks} chunks\t{d.title}")
+    return 0
+
+
+def cmd_keys_add(args, settings: Settings) -> int:
+    """A new key, printed once; only its SHA-256 is written, to RAG_KEYS_FILE."""
+    from server.keys import KeysFileError, add_key, parse_collections
+
+    if settings.keys_file is None:
+        raise UsageError("set RAG_KEYS_FILE to the keys file to write (it is created if missing)")
+    try:
+        key = add_key(settings.keys_file, args.name, args.role, parse_collections(args.collections))
+    except (KeysFileError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    print(key)
+    print(f"added {args.name!r} ({args.role} of {args.collections}) to {settings.keys_file}; the key is shown only now", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_list(args, settings: Settings) -> int:
+    from server.keys import KeysFileError, load_keys_file
+
+    if settings.keys_file is None:
+        raise UsageError("set RAG_KEYS_FILE to the keys file to read")
+    try:
+        entries = load_keys_file(settings.keys_file)
+    except KeysFileError as exc:
+        raise UsageError(str(exc)) from None
+    for e in entries:
+        p = e.principal
+        print(f"{p.name}\t{p.role}\t{','.join(sorted(p.collections)) if p.collections is not None else '*'}")
     return 0
 
 
@@ -165,6 +209,10 @@ def cmd_serve(args, settings: Settings) -> int:
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
     _check_slack(settings)
+    if settings.keys_file is not None:
+        from server.keys import load_keys_file
+
+        load_keys_file(settings.keys_file)  # a broken keys file is one line before any model loads
     if not settings.db_path.exists():
         raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")
     logging.config.dictConfig(log_config(settings.log_format))
@@ -330,14 +378,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add or update articles from files or folders")
     p.add_argument("paths", nargs="+", help=".txt .md .html .json .jsonl files, or folders of them")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--collection", type=_collection, default="default", help="the collection to add them to (default: default)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("delete", help="remove one document from the index")
     p.add_argument("doc_id")
+    p.add_argument("--collection", type=_collection, default="default", help="the collection it is in (default: default)")
     p.set_defaults(func=cmd_delete)
 
     p = sub.add_parser("docs", help="list the indexed documents")
+    p.add_argument("--collection", type=_collection, action="append", help="only this collection (repeatable)")
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("keys", help="API keys with roles and collections, in RAG_KEYS_FILE (see docs/access.md)")
+    keys = p.add_subparsers(dest="keys_command", required=True)
+    k = keys.add_parser("add", help="make a key: printed once, stored hashed")
+    k.add_argument("name", help="who holds it (shown in logs; conversations belong to it)")
+    k.add_argument("--role", choices=["reader", "editor", "admin"], default="reader")
+    k.add_argument("--collections", required=True, help="comma-separated collections it may use, or * for all")
+    k.set_defaults(func=cmd_keys_add)
+    k = keys.add_parser("list", help="names, roles and collections (never keys)")
+    k.set_defaults(func=cmd_keys_list)
 
     p = sub.add_parser("ask", help="answer a question from the corpus")
     p.add_argument("question")
@@ -421,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.vectors import VectorIndexError
     from index.model_paths import ModelNotFoundError
     from rag.reader.model import ReaderModelError
+    from server.keys import KeysFileError
 
     try:
         if getattr(args, "top_k", None) is not None and not 1 <= args.top_k <= 50:
@@ -429,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, VectorIndexError, ModelNotFoundError, ReaderModelError) as exc:
+    except (StoreError, VectorIndexError, ModelNotFoundError, ReaderModelError, KeysFileError) as exc:
         print(f"rag: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -11,7 +11,7 @@ from tqdm import tqdm
 from index.chunk import Chunker
 from index.embed import Embedder
 from index.parse import ParseError, find_article_files, parse_file
-from index.store import Store
+from index.store import DEFAULT_COLLECTION, Store, valid_collection
 from index.types import Article
 from index.vectors import write_snapshot
 
@@ -48,34 +48,54 @@ class Ingestor:
         self.batch_docs = batch_docs
         store.check_embedding_model(embedder.model_name, embedder.dim)
 
-    def ingest_paths(self, paths: list[Path], progress: bool = False) -> IngestReport:
+    def ingest_paths(self, paths: list[Path], progress: bool = False, collection: str = DEFAULT_COLLECTION) -> IngestReport:
         """Raises FileNotFoundError before touching anything if a path is missing; a file that
         cannot be parsed is reported and skipped, the others are still ingested."""
+        return self.ingest_files(find_article_files(paths), progress, collection)
+
+    def ingest_files(
+        self,
+        files: list[Path],
+        progress: bool = False,
+        collection: str = DEFAULT_COLLECTION,
+        names: dict[Path, str] | None = None,
+    ) -> IngestReport:
+        """Parse and ingest these files into `collection`; `names` (an upload's file names)
+        stand for the paths, in the report and the stored articles, of temporary copies."""
+        valid_collection(collection)
         report = IngestReport()
         articles: list[Article] = []
         seen: dict[str, str] = {}
-        for path in find_article_files(paths):
+        for path in files:
+            name = (names or {}).get(path, str(path))
             try:
                 parsed = parse_file(path)
             except (ParseError, OSError) as exc:
-                report.failed.append((str(path), str(exc)))
+                report.failed.append((name, str(exc).replace(str(path), name)))
                 continue
             for article in parsed:
                 if article.doc_id in seen:
-                    report.failed.append((str(path), f"duplicate doc_id {article.doc_id!r} (also in {seen[article.doc_id]})"))
+                    report.failed.append((name, f"duplicate doc_id {article.doc_id!r} (also in {seen[article.doc_id]})"))
                     continue
-                seen[article.doc_id] = str(path)
-                articles.append(article)
-        self.ingest_articles(articles, report, progress)
+                seen[article.doc_id] = name
+                articles.append(article if names is None else replace(article, path=name))
+        self.ingest_articles(articles, report, progress, collection)
         return report
 
-    def ingest_articles(self, articles: list[Article], report: IngestReport | None = None, progress: bool = False) -> IngestReport:
+    def ingest_articles(
+        self,
+        articles: list[Article],
+        report: IngestReport | None = None,
+        progress: bool = False,
+        collection: str = DEFAULT_COLLECTION,
+    ) -> IngestReport:
+        valid_collection(collection)
         report = report or IngestReport()
         # new chunk sizes or another embedding model make every stored chunk stale
         recipe = f"{self.chunker.recipe}|{self.embedder.model_name}"
         todo = []
         for article in articles:
-            if self.store.is_current(article, recipe):
+            if self.store.is_current(article, recipe, collection):
                 report.unchanged.append(article.doc_id)
             else:
                 todo.append(article)
@@ -89,17 +109,17 @@ class Ingestor:
             for article, chunks in batch:
                 items.append((article, chunks, vectors[offset : offset + len(chunks)]))
                 offset += len(chunks)
-                existed = self.store.document(article.doc_id) is not None
+                existed = self.store.document(article.doc_id, collection) is not None
                 (report.updated if existed else report.added).append(article.doc_id)
-            self.store.upsert(items, recipe)
+            self.store.upsert(items, recipe, collection)
             report.chunks += len(texts)
             bar.update(len(texts))
         bar.close()
         self.write_snapshot()  # a no-op when current; after a crash between commit and snapshot, the rerun writes it
         return report
 
-    def delete(self, doc_id: str) -> bool:
-        deleted = self.store.delete(doc_id)
+    def delete(self, doc_id: str, collection: str = DEFAULT_COLLECTION) -> bool:
+        deleted = self.store.delete(doc_id, collection)
         if deleted:
             self.write_snapshot()
         return deleted

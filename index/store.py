@@ -1,5 +1,10 @@
 """The one source of truth: articles, chunks, vectors and a full-text index in SQLite.
 
+Every document belongs to one collection (`default` unless said) and is identified by
+(collection, doc_id), so two teams may hold the same doc_id as two documents. Chunks carry
+their document's collection, so a search restricted to some collections filters on the
+chunk table alone, before anything is scored.
+
 Each document is written in a single transaction (its old chunks out, its new chunks
 and vectors in), so a crash at any point leaves every document either wholly old or
 wholly new. FAISS files are snapshots derived from this database and can always be
@@ -10,11 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,30 +28,38 @@ import numpy as np
 from index.spelling import WORD, spelling_variants
 from index.types import Article, Chunk
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+TABLES = """
 CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY,
+    collection TEXT NOT NULL DEFAULT 'default',
+    doc_id TEXT NOT NULL,
     title TEXT NOT NULL,
     date TEXT,
     source TEXT,
     path TEXT,
     sha256 TEXT NOT NULL,
     text TEXT NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    PRIMARY KEY (collection, doc_id)
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    collection TEXT NOT NULL DEFAULT 'default',
+    doc_id TEXT NOT NULL,
     ordinal INTEGER NOT NULL,
     start_char INTEGER NOT NULL,
     end_char INTEGER NOT NULL,
     tokens INTEGER NOT NULL,
     text TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    FOREIGN KEY (collection, doc_id) REFERENCES documents(collection, doc_id) ON DELETE CASCADE
 );
-CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id);
+"""
+
+SCHEMA = TABLES + """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(collection, doc_id);
 CREATE INDEX IF NOT EXISTS documents_by_date ON documents(date);
+CREATE INDEX IF NOT EXISTS documents_by_id ON documents(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='chunk_id', tokenize='porter unicode61'
 );
@@ -56,6 +70,35 @@ CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.chunk_id, old.text);
 END;
 """
+
+
+DEFAULT_COLLECTION = "default"
+COLLECTION_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
+
+# Before collections, documents were keyed by doc_id alone. The old tables are renamed aside,
+# the new ones created, every row copied with its chunk_id (the FAISS snapshots and the
+# full-text index are keyed by it, so both stay valid), and the old tables dropped: one
+# transaction, so a crash leaves the old schema, migrated again on the next open.
+MIGRATE_TO_COLLECTIONS = [
+    "ALTER TABLE chunks RENAME TO chunks_v1",
+    "ALTER TABLE documents RENAME TO documents_v1",
+    *[f"CREATE TABLE{part}" for part in TABLES.split("CREATE TABLE")[1:]],
+    "INSERT INTO documents (collection, doc_id, title, date, source, path, sha256, text, ingested_at)"
+    " SELECT 'default', doc_id, title, date, source, path, sha256, text, ingested_at FROM documents_v1",
+    "INSERT INTO chunks (chunk_id, collection, doc_id, ordinal, start_char, end_char, tokens, text, vector)"
+    " SELECT chunk_id, 'default', doc_id, ordinal, start_char, end_char, tokens, text, vector FROM chunks_v1",
+    "UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'chunks_v1'))"
+    " WHERE name = 'chunks'",
+    "DROP TABLE chunks_v1",
+    "DROP TABLE documents_v1",
+]
+
+
+def valid_collection(name: str) -> str:
+    """Collection names travel in URLs, TOML and metric labels: a short safe alphabet."""
+    if not isinstance(name, str) or not re.match(COLLECTION_PATTERN, name):
+        raise ValueError(f"invalid collection name {str(name)[:80]!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    return name
 
 
 def connect_wal(path: Path) -> sqlite3.Connection:
@@ -109,15 +152,30 @@ class StoreError(RuntimeError):
 
 @dataclass(frozen=True)
 class Filters:
-    """Narrow a request by metadata; None means no constraint."""
+    """Narrow a request by metadata; None means no constraint.
+
+    `collections` is also access: None is every collection, an empty tuple is none at all
+    (a caller who may read nothing finds nothing, never everything).
+    """
 
     since: dt.date | None = None
     until: dt.date | None = None
     sources: tuple[str, ...] | None = None
     doc_ids: tuple[str, ...] | None = None
+    collections: tuple[str, ...] | None = None
 
     def is_empty(self) -> bool:
-        return self.since is None and self.until is None and not self.sources and not self.doc_ids
+        return (
+            self.since is None and self.until is None and not self.sources and not self.doc_ids and self.collections is None
+        )
+
+    def within(self, readable: frozenset[str] | None) -> Filters:
+        """These filters restricted to the `readable` collections (None: all): a request's own
+        `collections` may narrow what the caller reads, never widen it."""
+        if readable is None:
+            return self
+        asked = readable if self.collections is None else readable & set(self.collections)
+        return replace(self, collections=tuple(sorted(asked)))
 
     def sql(self) -> tuple[str, list]:
         """A WHERE fragment over `documents d` and its parameters."""
@@ -134,6 +192,9 @@ class Filters:
         if self.doc_ids:
             clauses.append(f"d.doc_id IN ({','.join('?' * len(self.doc_ids))})")
             params += list(self.doc_ids)
+        if self.collections is not None:
+            clauses.append(f"d.collection IN ({','.join('?' * len(self.collections))})" if self.collections else "0")
+            params += list(self.collections)
         return " AND ".join(clauses), params
 
 
@@ -148,6 +209,7 @@ class StoredChunk:
     title: str
     date: dt.date | None
     source: str | None
+    collection: str = DEFAULT_COLLECTION
 
 
 @dataclass(frozen=True)
@@ -160,6 +222,8 @@ class StoredDocument:
     sha256: str
     text: str
     chunks: int
+    collection: str = DEFAULT_COLLECTION
+    ingested_at: str | None = None
 
 
 def article_hash(article: Article, recipe: str = "") -> str:
@@ -180,6 +244,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connections = ThreadConnections(self.path)
         try:
+            self._migrate()
             self._con.executescript(SCHEMA)  # idempotent; executescript manages its own transaction
             self._con.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
         except sqlite3.DatabaseError as exc:
@@ -190,6 +255,20 @@ class Store:
     @property
     def _con(self) -> sqlite3.Connection:
         return self._connections.get()
+
+    def _migrate(self) -> None:
+        """A data directory from before collections: everything moves into `default`. Checked
+        again under the write lock, so two processes opening it at once migrate it once."""
+
+        def old_schema() -> bool:
+            columns = {row[1] for row in self._con.execute("PRAGMA table_info(documents)")}
+            return bool(columns) and "collection" not in columns
+
+        if old_schema():
+            with write_transaction(self._con) as con:
+                if old_schema():
+                    for statement in MIGRATE_TO_COLLECTIONS:
+                        con.execute(statement)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -233,21 +312,28 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------
 
-    def is_current(self, article: Article, recipe: str = "") -> bool:
-        row = self._con.execute("SELECT sha256 FROM documents WHERE doc_id = ?", (article.doc_id,)).fetchone()
+    def is_current(self, article: Article, recipe: str = "", collection: str = DEFAULT_COLLECTION) -> bool:
+        row = self._con.execute(
+            "SELECT sha256 FROM documents WHERE collection = ? AND doc_id = ?", (collection, article.doc_id)
+        ).fetchone()
         return row is not None and row[0] == article_hash(article, recipe)
 
-    def upsert(self, items: Iterable[tuple[Article, list[Chunk], np.ndarray]], recipe: str = "") -> None:
-        """Replace each article and its chunks, all in one transaction."""
+    def upsert(
+        self, items: Iterable[tuple[Article, list[Chunk], np.ndarray]], recipe: str = "", collection: str = DEFAULT_COLLECTION
+    ) -> None:
+        """Replace each article and its chunks in `collection`, all in one transaction."""
+        valid_collection(collection)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self._write() as con:
             for article, chunks, vectors in items:
                 if len(chunks) != len(vectors):
                     raise ValueError("one vector per chunk")
-                con.execute("DELETE FROM documents WHERE doc_id = ?", (article.doc_id,))
+                con.execute("DELETE FROM documents WHERE collection = ? AND doc_id = ?", (collection, article.doc_id))
                 con.execute(
-                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO documents (collection, doc_id, title, date, source, path, sha256, text, ingested_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
+                        collection,
                         article.doc_id,
                         article.title,
                         article.date.isoformat() if article.date else None,
@@ -259,36 +345,41 @@ class Store:
                     ),
                 )
                 con.executemany(
-                    "INSERT INTO chunks (doc_id, ordinal, start_char, end_char, tokens, text, vector)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks (collection, doc_id, ordinal, start_char, end_char, tokens, text, vector)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (c.doc_id, c.ordinal, c.start, c.end, c.tokens, c.text, np.asarray(v, np.float32).tobytes())
+                        (collection, c.doc_id, c.ordinal, c.start, c.end, c.tokens, c.text, np.asarray(v, np.float32).tobytes())
                         for c, v in zip(chunks, vectors)
                     ],
                 )
 
-    def delete(self, doc_id: str) -> bool:
+    def delete(self, doc_id: str, collection: str = DEFAULT_COLLECTION) -> bool:
         with self._write() as con:
-            return con.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
+            return con.execute("DELETE FROM documents WHERE collection = ? AND doc_id = ?", (collection, doc_id)).rowcount > 0
 
     # --- reads --------------------------------------------------------------------------
 
-    def document(self, doc_id: str) -> StoredDocument | None:
-        row = self._con.execute(
-            "SELECT d.doc_id, d.title, d.date, d.source, d.path, d.sha256, d.text,"
-            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id) FROM documents d WHERE d.doc_id = ?",
-            (doc_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return StoredDocument(row[0], row[1], _date(row[2]), row[3], row[4], row[5], row[6], row[7])
+    def document(self, doc_id: str, collection: str = DEFAULT_COLLECTION) -> StoredDocument | None:
+        found = self._documents("d.collection = ? AND d.doc_id = ?", [collection, doc_id], with_text=True)
+        return found[0] if found else None
 
-    def documents(self) -> list[StoredDocument]:
+    def documents(self, filters: Filters | None = None, with_text: bool = False) -> list[StoredDocument]:
+        """The documents `filters` admit (its collections, doc ids, dates, sources), by collection then doc_id."""
+        where, params = (filters or Filters()).sql()
+        return self._documents(where, params, with_text)
+
+    def _documents(self, where: str, params: list, with_text: bool) -> list[StoredDocument]:
+        text = "d.text" if with_text else "''"
         rows = self._con.execute(
-            "SELECT d.doc_id, d.title, d.date, d.source, d.path, d.sha256, '',"
-            " (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id) FROM documents d ORDER BY d.doc_id"
+            f"SELECT d.doc_id, d.title, d.date, d.source, d.path, d.sha256, {text},"
+            " (SELECT COUNT(*) FROM chunks c WHERE c.collection = d.collection AND c.doc_id = d.doc_id),"
+            f" d.collection, d.ingested_at FROM documents d WHERE {where} ORDER BY d.collection, d.doc_id",
+            params,
         ).fetchall()
-        return [StoredDocument(r[0], r[1], _date(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        return [StoredDocument(r[0], r[1], _date(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows]
+
+    def collections(self) -> list[str]:
+        return [r[0] for r in self._con.execute("SELECT DISTINCT collection FROM documents ORDER BY collection")]
 
     def counts(self) -> tuple[int, int]:
         docs = self._con.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
@@ -301,16 +392,16 @@ class Store:
             return {}
         marks = ",".join("?" * len(chunk_ids))
         rows = self._con.execute(
-            "SELECT c.chunk_id, c.doc_id, c.ordinal, c.start_char, c.end_char, c.text, d.title, d.date, d.source"
-            f" FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({marks})",
+            "SELECT c.chunk_id, c.doc_id, c.ordinal, c.start_char, c.end_char, c.text, d.title, d.date, d.source, d.collection"
+            f" FROM chunks c JOIN documents d USING (collection, doc_id) WHERE c.chunk_id IN ({marks})",
             chunk_ids,
         ).fetchall()
-        return {r[0]: StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _date(r[7]), r[8]) for r in rows}
+        return {r[0]: StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _date(r[7]), r[8], r[9]) for r in rows}
 
     def chunk_ids(self, filters: Filters | None = None) -> np.ndarray:
         where, params = (filters or Filters()).sql()
         rows = self._con.execute(
-            f"SELECT c.chunk_id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", params
+            f"SELECT c.chunk_id FROM chunks c JOIN documents d USING (collection, doc_id) WHERE {where}", params
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
@@ -337,7 +428,7 @@ class Store:
         where, params = (filters or Filters()).sql()
         rows = self._con.execute(
             "SELECT f.rowid, bm25(chunks_fts) AS score FROM chunks_fts f"
-            " JOIN chunks c ON c.chunk_id = f.rowid JOIN documents d ON d.doc_id = c.doc_id"
+            " JOIN chunks c ON c.chunk_id = f.rowid JOIN documents d USING (collection, doc_id)"
             f" WHERE chunks_fts MATCH ? AND {where} ORDER BY score LIMIT ?",
             [match, *params, limit],
         ).fetchall()

@@ -208,6 +208,7 @@ class AnswerPipeline:
         snippet_start, snippet = _snippet(p, s.start, s.end)
         return Citation(
             doc_id=p.doc_id,
+            collection=p.collection,
             title=p.title,
             date=p.date,
             source=p.source,

@@ -25,7 +25,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     conversation_id TEXT PRIMARY KEY,
     created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS conversations_by_activity ON conversations(updated_at);
 CREATE TABLE IF NOT EXISTS turns (
@@ -75,6 +76,8 @@ class ConversationStore:
         self._clock = clock
         self._connections = ThreadConnections(self.path)
         self._con.executescript(SCHEMA)
+        if "owner" not in {row[1] for row in self._con.execute("PRAGMA table_info(conversations)")}:
+            self._con.execute("ALTER TABLE conversations ADD COLUMN owner TEXT")  # a file from before owners
 
     @property
     def _con(self) -> sqlite3.Connection:
@@ -83,22 +86,26 @@ class ConversationStore:
     def close(self) -> None:
         self._connections.close()
 
-    def create(self, conversation_id: str | None = None) -> str:
+    def create(self, conversation_id: str | None = None, owner: str | None = None) -> str:
         """Start a conversation, under the caller's id or a fresh random one; an id that is
-        already live is left as it is."""
+        already live is left as it is, and is ConversationNotFound when another owner holds it."""
         conversation_id = uuid.uuid4().hex if conversation_id is None else validate_conversation_id(conversation_id)
         now = self._clock()
         self.purge_expired()
-        self._con.execute("INSERT OR IGNORE INTO conversations VALUES (?, ?, ?)", (conversation_id, now, now))
+        self._con.execute("INSERT OR IGNORE INTO conversations VALUES (?, ?, ?, ?)", (conversation_id, now, now, owner))
+        held_by = self._con.execute("SELECT owner FROM conversations WHERE conversation_id = ?", (conversation_id,)).fetchone()
+        if held_by[0] != owner:
+            raise ConversationNotFound(f"no conversation {conversation_id!r} for this caller; start a new one")
         return conversation_id
 
-    def turns(self, conversation_id: str) -> list[Turn]:
-        """The remembered turns, oldest first; ConversationNotFound when none is live."""
+    def turns(self, conversation_id: str, owner: str | None = None) -> list[Turn]:
+        """The remembered turns, oldest first; ConversationNotFound when none is live, or when
+        it belongs to another owner (the same answer, so an id says nothing of who holds it)."""
         validate_conversation_id(conversation_id)
         row = self._con.execute(
-            "SELECT updated_at FROM conversations WHERE conversation_id = ?", (conversation_id,)
+            "SELECT updated_at, owner FROM conversations WHERE conversation_id = ?", (conversation_id,)
         ).fetchone()
-        if row is None or self._expired(row[0]):
+        if row is None or self._expired(row[0]) or row[1] != owner:
             raise ConversationNotFound(
                 f"no conversation {conversation_id!r}: it never existed or expired "
                 f"{self.ttl_seconds:g} seconds after its last message; start a new one"
@@ -109,11 +116,11 @@ class ConversationStore:
         ).fetchall()
         return [Turn(q, query, a, tuple(json.loads(docs))) for q, query, a, docs in rows]
 
-    def append(self, conversation_id: str, turn: Turn) -> None:
+    def append(self, conversation_id: str, turn: Turn, owner: str | None = None) -> None:
         """Add a turn and drop the oldest beyond `max_turns`, in one transaction."""
         now = self._clock()
         with write_transaction(self._con) as con:
-            con.execute("INSERT OR IGNORE INTO conversations VALUES (?, ?, ?)", (conversation_id, now, now))
+            con.execute("INSERT OR IGNORE INTO conversations VALUES (?, ?, ?, ?)", (conversation_id, now, now, owner))
             con.execute("UPDATE conversations SET updated_at = ? WHERE conversation_id = ?", (now, conversation_id))
             con.execute(
                 "INSERT INTO turns (conversation_id, question, query, answer, cited_doc_ids, created_at)"
@@ -154,26 +161,29 @@ class ChatEngine:
         top_k: int | None = None,
         filters: Filters | None = None,
         create_missing: bool = True,
+        owner: str | None = None,
     ) -> ChatAnswer:
         """Answer `message` in the conversation `conversation_id`.
 
         No id starts a new conversation with a random id. An unknown id is created when
         `create_missing` (callers such as Slack name conversations after their threads),
         and is ConversationNotFound otherwise (the HTTP API only continues the ids it gave out).
+        A conversation belongs to the `owner` that started it (an API key's name): another
+        owner continuing it is ConversationNotFound, and never sees its history.
         """
         if not message or not message.strip():
             raise ValueError("the message is empty")
         if conversation_id is None:
-            conversation_id, history = self.store.create(), []
+            conversation_id, history = self.store.create(owner=owner), []
         else:
             try:
-                history = self.store.turns(conversation_id)
+                history = self.store.turns(conversation_id, owner)
             except ConversationNotFound:
                 if not create_missing:
                     raise
-                conversation_id, history = self.store.create(conversation_id), []
+                conversation_id, history = self.store.create(conversation_id, owner), []
         answer = self.answer(message, history, top_k, filters)
-        self.store.append(conversation_id, Turn.from_answer(answer))
+        self.store.append(conversation_id, Turn.from_answer(answer), owner)
         return ChatAnswer(**dict(answer), conversation_id=conversation_id)
 
     def answer(

@@ -3,6 +3,11 @@
 Dense retrieval finds paraphrases; BM25 finds the exact names and numbers news questions
 hinge on, which a small embedding model blurs. Reciprocal rank fusion needs no score
 calibration between the two, which is why it is used rather than a weighted sum.
+
+Access is enforced here, not after answering: `filters.collections` (the caller's readable
+collections, set by the server from its key) restricts the dense search through a FAISS id
+selector and the BM25 search through its SQL, so a passage of another collection is never
+scored, read or cited; every other filter applies inside those same collections.
 """
 
 from __future__ import annotations
@@ -81,6 +86,7 @@ class Retriever:
             Passage(
                 chunk_id=c.chunk_id,
                 doc_id=c.doc_id,
+                collection=c.collection,
                 title=c.title,
                 date=c.date,
                 source=c.source,

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     model_timeout_seconds: float = Field(30.0, gt=0, description="a model call slower than this gets 503")
     model_concurrency: int = Field(4, ge=1, description="model calls running at once; the rest queue")
     log_format: Literal["json", "text"] = "json"
+    # collections and access (docs/access.md)
+    keys_file: Path | None = Field(
+        None, description="TOML file of hashed keys with a role and collections each (`rag keys add`); beside RAG_API_KEYS"
+    )
+    max_upload_bytes: int = Field(10 * 2**20, ge=1024, description="larger POST /v1/documents bodies get 413")
+    max_upload_files: int = Field(100, ge=1, description="files (or JSON documents) one POST /v1/documents may carry")
     ingest_batch_docs: int = Field(64, ge=1, description="documents per ingest transaction")
 
     @field_validator("api_keys", mode="before")
@@ -109,6 +115,11 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, description="verifies HTTP requests from Slack (http mode)")
     slack_app_token: SecretStr | None = Field(None, description="xapp-… app-level token (socket mode)")
     slack_api_base_url: str = Field("https://slack.com/api/", description="Slack Web API root (tests use a stand-in)")
+    slack_channel_collections: dict[str, list[str]] = Field(
+        default_factory=lambda: {"*": ["*"]},
+        description='channel or DM id -> collections it asks, as JSON; "*" as a key is every other channel, as a '
+        "collection every collection; a channel with no entry is told it has no collection",
+    )
 
     @property
     def reader_model(self) -> Path:

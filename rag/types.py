@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 class Passage(BaseModel):
     chunk_id: int
     doc_id: str
+    collection: str = Field("default", description="the collection the article belongs to")
     title: str
     date: dt.date | None
     source: str | None
@@ -21,6 +22,7 @@ class Passage(BaseModel):
 
 class Citation(BaseModel):
     doc_id: str
+    collection: str = Field("default", description="the collection the article belongs to")
     title: str
     date: dt.date | None
     source: str | None

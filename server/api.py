@@ -1,55 +1,53 @@
-"""/v1/ask, documents, and health: HTTP in and out, nothing else."""
+"""/v1/ask and health: HTTP in and out, nothing else (documents: server/documents.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from rag.answer import AnswerPipeline
 from rag.service import Services
 from rag.types import Answer
-from server.deps import get_pipeline, get_services
+from server.deps import get_pipeline
+from server.keys import Principal
 from server.metrics import observe_answer
 from server.schemas import AskRequest
+from server.security import get_principal, readable_filters
 from server.timeouts import run_model_call
 
 router = APIRouter()
 
 
-class DocumentOut(BaseModel):
-    doc_id: str
-    title: str
-    date: str | None
-    source: str | None
-    chunks: int
-    text: str | None = None
-
-
 @router.post("/v1/ask", response_model=Answer, tags=["answers"])
-async def ask(body: AskRequest, request: Request, pipeline: AnswerPipeline = Depends(get_pipeline)) -> Answer:
-    """Answer one question from the corpus, with citations; `answer` is null when the corpus does not say."""
-    answer = await run_model_call(request, pipeline.ask, body.question, body.top_k, body.filters())
-    observe_answer(request, answer)
+async def ask(
+    body: AskRequest,
+    request: Request,
+    pipeline: AnswerPipeline = Depends(get_pipeline),
+    principal: Principal = Depends(get_principal),
+) -> Answer:
+    """Answer one question from the collections your key may read, with citations; `answer` is
+    null when they do not say."""
+    filters = readable_filters(principal, body.filters())
+    answer = await run_model_call(request, pipeline.ask, body.question, body.top_k, filters)
+    observe_answer(request, answer, filters.collections)
     return answer
 
 
-@router.get("/v1/documents", response_model=list[DocumentOut], tags=["documents"])
-def list_documents(services: Services = Depends(get_services)) -> list[DocumentOut]:
+class KeyOut(BaseModel):
+    name: str
+    role: str
+    collections: list[str] = Field(description='["*"]: every collection')
+
+
+@router.get("/v1/keys", response_model=list[KeyOut], tags=["access"])
+def list_keys(request: Request, principal: Principal = Depends(get_principal)) -> list[KeyOut]:
+    """Every key's name, role and collections (admin only); never a key or its hash."""
+    if principal.role != "admin":
+        raise HTTPException(status_code=403, detail="listing keys needs an admin key")
     return [
-        DocumentOut(doc_id=d.doc_id, title=d.title, date=str(d.date) if d.date else None, source=d.source, chunks=d.chunks)
-        for d in services.store.documents()
+        KeyOut(name=p.name, role=p.role, collections=["*"] if p.collections is None else sorted(p.collections))
+        for p in request.app.state.keys.principals()
     ]
-
-
-@router.get("/v1/documents/{doc_id}", response_model=DocumentOut, tags=["documents"])
-def get_document(doc_id: str, services: Services = Depends(get_services)) -> DocumentOut:
-    """The stored article text: citation offsets point into `text`."""
-    d = services.store.document(doc_id)
-    if d is None:
-        raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}")
-    return DocumentOut(
-        doc_id=d.doc_id, title=d.title, date=str(d.date) if d.date else None, source=d.source, chunks=d.chunks, text=d.text
-    )
 
 
 @router.get("/healthz", tags=["health"])

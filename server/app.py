@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from rag.service import Services
 from rag.settings import Settings
-from server import api, chat, openai_compat, page, slack
+from server import api, chat, documents, openai_compat, page, slack
 from server.middleware import install as install_operations
 from server.schemas import describe_validation_error
 
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
     app.state.ready = False
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(api.router)
+    app.include_router(documents.router)
     install_operations(app, settings)  # request ids, logs, metrics, auth, limits, timeouts
     app.include_router(slack.router)
     app.include_router(chat.router)

@@ -8,8 +8,10 @@ from pydantic import Field
 from rag.conversation import CONVERSATION_ID, ChatEngine, ConversationNotFound
 from rag.types import ChatAnswer
 from server.deps import get_chat
+from server.keys import Principal
 from server.metrics import observe_answer
 from server.schemas import MAX_QUESTION_CHARS, NonBlankText, RetrievalOptions
+from server.security import get_principal, readable_filters
 from server.timeouts import run_model_call
 
 router = APIRouter()
@@ -27,14 +29,28 @@ class ChatRequest(RetrievalOptions):
 
 
 @router.post("/v1/chat", response_model=ChatAnswer, tags=["chat"])
-async def chat(body: ChatRequest, request: Request, engine: ChatEngine = Depends(get_chat)) -> ChatAnswer:
+async def chat(
+    body: ChatRequest,
+    request: Request,
+    engine: ChatEngine = Depends(get_chat),
+    principal: Principal = Depends(get_principal),
+) -> ChatAnswer:
     """Answer a message in a conversation: follow-ups ("he", "what about the EU?") are resolved
-    against its earlier turns, and `query` shows the standalone question that was searched."""
+    against its earlier turns, and `query` shows the standalone question that was searched.
+    A conversation belongs to the key that started it."""
+    filters = readable_filters(principal, body.filters())
     try:
         answer = await run_model_call(
-            request, engine.chat, body.message, body.conversation_id, body.top_k, body.filters(), create_missing=False
+            request,
+            engine.chat,
+            body.message,
+            body.conversation_id,
+            body.top_k,
+            filters,
+            create_missing=False,
+            owner=principal.name,
         )
     except ConversationNotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    observe_answer(request, answer)
+    observe_answer(request, answer, filters.collections)
     return answer

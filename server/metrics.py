@@ -61,6 +61,10 @@ class Metrics:
         self.answers = Counter(
             "rag_answers", "questions answered, by outcome (answer or no_answer)", ["outcome"], registry=self.registry
         )
+        self.questions = Counter(
+            "rag_collection_questions", 'questions by each collection they searched ("*": every collection)',
+            ["collection"], registry=self.registry,
+        )
         self.registry.register(_IndexCollector(app))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -68,17 +72,20 @@ class Metrics:
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
 
-    def observe_answer(self, answer: Answer) -> None:
+    def observe_answer(self, answer: Answer, collections: tuple[str, ...] | None = None) -> None:
+        for collection in ("*",) if collections is None else collections:
+            self.questions.labels(collection).inc()
         for key, ms in answer.timings_ms.items():
             self.stages.labels(key.removesuffix("_ms")).observe(ms / 1000)
         self.answers.labels("no_answer" if answer.answer is None else "answer").inc()
 
 
-def observe_answer(request: Request, answer: Answer) -> None:
-    """Call from any route that returns an Answer (ask, chat, OpenAI-compatible, Slack)."""
+def observe_answer(request: Request, answer: Answer, collections: tuple[str, ...] | None = None) -> None:
+    """Call from any route that returns an Answer (ask, chat, OpenAI-compatible, Slack), with
+    the collections it searched (None: every collection)."""
     metrics: Metrics | None = getattr(request.app.state, "metrics", None)
     if metrics is not None:
-        metrics.observe_answer(answer)
+        metrics.observe_answer(answer, collections)
 
 
 router = APIRouter()

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rag.settings import Settings
 from server import metrics as metrics_module
 from server.logging_json import request_id_var
+from server.body_limit import BodyLimitMiddleware
+from server.keys import KeyRing
 from server.metrics import Metrics
 from server.middleware_errors import send_json_error
 from server.openapi_errors import document_errors
@@ -84,7 +86,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except HTTPException:
-            raise  # e.g. the body limit's 413 escaping a sub-app: FastAPI's outer layers answer it
+            raise  # an HTTP error escaping a sub-app: FastAPI's outer layers answer it
         except Exception:
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])
             if not started:
@@ -105,18 +107,23 @@ class RequestContextMiddleware:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Body limit (FastAPI's own, answered with 413 as the body is read), metrics, model-call
-    timeouts, then API keys inside request context (the last middleware added runs first)."""
-    app.max_body_size = settings.max_body_bytes  # read when the middleware stack is built, on first request
+    """Metrics, model-call timeouts, then API keys inside the body limit inside request context
+    (the last middleware added runs first)."""
     app.state.metrics = Metrics(app)
     app.state.model_calls = ModelCalls(settings.model_timeout_seconds, settings.model_concurrency)
     app.include_router(metrics_module.router)
     app.add_exception_handler(ModelTimeout, model_timeout_handler)
     document_errors(app, settings)
+    app.state.keys = KeyRing([k.get_secret_value() for k in settings.api_keys], settings.keys_file)
     app.add_middleware(
         ApiKeyMiddleware,
-        keys=[k.get_secret_value() for k in settings.api_keys],
+        keys=app.state.keys,
         rate=settings.rate_limit_per_second,
         burst=settings.rate_limit_burst,
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default=(settings.max_body_bytes, "RAG_MAX_BODY_BYTES"),
+        per_path={"/v1/documents": (settings.max_upload_bytes, "RAG_MAX_UPLOAD_BYTES")},
     )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

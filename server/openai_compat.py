@@ -7,6 +7,10 @@ follow-up here means what it means in /v1/chat and Slack; nothing is stored.
 The reply text is the answer followed by numbered citations ("[1] title, date"); the
 full Citation objects travel beside it in the message's extra `citations` field (and
 the searched query in `query`), which OpenAI clients keep as extra attributes.
+
+The `model` picks the collections: `rag-news` is every collection the key may read,
+`rag-news/NAME` only the collection NAME (a client that cannot send our `collections` field
+can still narrow). A model naming a collection the key may not read does not exist for it.
 """
 
 from __future__ import annotations
@@ -23,11 +27,15 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import to_json
 
+from index.store import Filters
 from rag.conversation import ChatEngine
+from rag.service import Services
 from rag.types import Answer, Citation
-from server.deps import get_chat
+from server.deps import get_chat, get_services
+from server.keys import Principal
 from server.metrics import observe_answer
 from server.schemas import MAX_QUESTION_CHARS, describe_validation_error
+from server.security import get_principal
 from server.timeouts import ModelTimeout, run_model_call
 
 MODEL_ID = "rag-news"
@@ -186,25 +194,39 @@ def _stream(answer: Answer, completion_id: str, created: int) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
+def _models(principal: Principal, services: Services) -> list[str]:
+    readable = principal.readable
+    collections = [c for c in services.store.collections() if readable is None or c in readable]
+    return [MODEL_ID, *(f"{MODEL_ID}/{c}" for c in collections)]
+
+
 @router.get("/models", response_model=ModelList)
-def list_models() -> ModelList:
-    return ModelList(data=[ModelCard(id=MODEL_ID)])
+def list_models(
+    principal: Principal = Depends(get_principal), services: Services = Depends(get_services)
+) -> ModelList:
+    """`rag-news` (every collection the key may read), then `rag-news/NAME` for each of them."""
+    return ModelList(data=[ModelCard(id=m) for m in _models(principal, services)])
 
 
-@router.get("/models/{model_id}", response_model=ModelCard)
-def get_model(model_id: str) -> ModelCard:
-    _check_model(model_id)
-    return ModelCard(id=MODEL_ID)
+@router.get("/models/{model_id:path}", response_model=ModelCard)
+def get_model(model_id: str, principal: Principal = Depends(get_principal)) -> ModelCard:
+    _model_filters(model_id, principal)
+    return ModelCard(id=model_id)
 
 
 @router.post("/chat/completions", response_model=ChatCompletion)
-async def chat_completions(body: CompletionRequest, request: Request, engine: ChatEngine = Depends(get_chat)):
+async def chat_completions(
+    body: CompletionRequest,
+    request: Request,
+    engine: ChatEngine = Depends(get_chat),
+    principal: Principal = Depends(get_principal),
+):
     """Answer the last user message, earlier messages giving the context for follow-ups.
     With `stream: true` the reply comes as server-sent `chat.completion.chunk` events."""
-    _check_model(body.model)
+    filters = _model_filters(body.model, principal)
     history = engine.replay(body.history())
-    answer = await run_model_call(request, engine.answer, body.messages[-1].text, history)
-    observe_answer(request, answer)
+    answer = await run_model_call(request, engine.answer, body.messages[-1].text, history, None, filters)
+    observe_answer(request, answer, filters.collections)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
         return StreamingResponse(_stream(answer, completion_id, created), media_type="text/event-stream", headers=STREAM_HEADERS)
@@ -212,6 +234,13 @@ async def chat_completions(body: CompletionRequest, request: Request, engine: Ch
     return ChatCompletion(id=completion_id, created=created, model=MODEL_ID, choices=[Choice(message=message)])
 
 
-def _check_model(model: str) -> None:
-    if model != MODEL_ID:
-        raise HTTPException(status_code=404, detail=f"the model {model!r} does not exist; this server has {MODEL_ID!r}")
+def _model_filters(model: str, principal: Principal) -> Filters:
+    """The collections a model name searches, within what the key may read; a model naming
+    another collection is a 404, as if it did not exist."""
+    base, slash, collection = model.partition("/")
+    readable = principal.readable
+    if base != MODEL_ID or (slash and (not collection or (readable is not None and collection not in readable))):
+        raise HTTPException(
+            status_code=404, detail=f"the model {model!r} does not exist; this server has {MODEL_ID!r} (see /v1/models)"
+        )
+    return Filters(collections=(collection,) if slash else None).within(readable)

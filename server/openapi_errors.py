@@ -37,7 +37,7 @@ def _response(description: str, header: str | None = None) -> dict:
 
 
 def document_errors(app: FastAPI, settings: Settings) -> None:
-    keys = bool(settings.api_keys)
+    keys = bool(settings.api_keys) or settings.keys_file is not None
     limited = keys and settings.rate_limit_per_second > 0
     build = app.openapi
 

@@ -23,6 +23,9 @@ class RetrievalOptions(BaseModel):
     until: dt.date | None = Field(None, description="only articles dated on or before this day")
     sources: list[str] | None = Field(None, max_length=100)
     doc_ids: list[str] | None = Field(None, max_length=1000)
+    collections: list[str] | None = Field(
+        None, max_length=100, description="only these of the collections your key may read (default: all of them)"
+    )
 
     def filters(self) -> Filters:
         return Filters(
@@ -30,6 +33,7 @@ class RetrievalOptions(BaseModel):
             until=self.until,
             sources=tuple(self.sources) if self.sources else None,
             doc_ids=tuple(self.doc_ids) if self.doc_ids else None,
+            collections=tuple(self.collections) if self.collections else None,
         )
 
 

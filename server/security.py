@@ -8,17 +8,23 @@ our bearer key: its requests are verified by their signing secret in server/slac
 The rate limit is a token bucket (a few lines, so no dependency: `limits` offers windows,
 not buckets) because a bucket gives both a sustained rate and a burst allowance, and the
 time until the next token is an exact Retry-After.
+
+Each key is a principal (server/keys.py): the middleware puts it in the request's state, and
+routes turn it into the collections the retrieval layer may search (`readable_filters`).
+Nothing is checked after retrieval: what a key may not read is never retrieved.
 """
 
 from __future__ import annotations
 
-import hmac
 import math
 import threading
 import time
 
+from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from index.store import Filters
+from server.keys import OPEN, KeyRing, Principal
 from server.middleware_errors import send_json_error
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/", "/favicon.ico", "/slack/events"})
@@ -59,35 +65,42 @@ class ApiKeyMiddleware:
     number of keys, whatever clients send.
     """
 
-    def __init__(self, app: ASGIApp, keys: list[str], rate: float, burst: int) -> None:
+    def __init__(self, app: ASGIApp, keys: KeyRing, rate: float, burst: int) -> None:
         self.app = app
-        self.keys = [k.encode() for k in keys]
-        self.buckets = [TokenBucket(rate, burst) for _ in keys] if rate > 0 else None
+        self.keys = keys
+        self.rate, self.burst = rate, burst
+        self.buckets: dict[str, TokenBucket] = {}
 
-    def _key_index(self, scope: Scope) -> int | None:
+    def _principal(self, scope: Scope) -> Principal | None:
         header = dict(scope.get("headers") or ()).get(b"authorization", b"")
         scheme, _, token = header.partition(b" ")
         if scheme.lower() != b"bearer" or not token.strip():
             return None
-        token = token.strip()
-        found = None
-        for i, key in enumerate(self.keys):  # compare with every key: timing says nothing about which
-            if hmac.compare_digest(token, key):
-                found = i
-        return found
+        return self.keys.principal(token.strip())
+
+    def _bucket(self, principal: Principal) -> TokenBucket:
+        bucket = self.buckets.get(principal.name)
+        if bucket is None:
+            bucket = self.buckets[principal.name] = TokenBucket(self.rate, self.burst)
+        return bucket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not self.keys or is_public(scope["path"]):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if not self.keys.enabled or is_public(scope["path"]):
+            scope.setdefault("state", {})["principal"] = OPEN if not self.keys.enabled else None
+            await self.app(scope, receive, send)
+            return
+        principal = self._principal(scope)
+        scope.setdefault("state", {})["principal"] = principal
         if scope["type"] == "websocket":  # none today; a future one must not slip past the keys
-            if self._key_index(scope) is None:
+            if principal is None:
                 await send({"type": "websocket.close", "code": 1008})  # policy violation (HTTP 403 before accept)
                 return
             await self.app(scope, receive, send)
             return
-        index = self._key_index(scope)
-        if index is None:
+        if principal is None:
             presented = b"authorization" in dict(scope.get("headers") or ())
             await send_json_error(
                 send,
@@ -96,8 +109,8 @@ class ApiKeyMiddleware:
                 {"www-authenticate": REALM + (', error="invalid_token"' if presented else "")},
             )
             return
-        if self.buckets is not None:
-            wait = self.buckets[index].take()
+        if self.rate > 0:
+            wait = self._bucket(principal).take()
             if wait > 0:
                 await send_json_error(
                     send, 429, f"rate limit exceeded for this API key; retry in {wait:.1f} s",
@@ -105,3 +118,22 @@ class ApiKeyMiddleware:
                 )
                 return
         await self.app(scope, receive, send)
+
+
+def get_principal(request: Request) -> Principal:
+    """The caller (a FastAPI dependency); a public path has none, and no route there needs one."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise HTTPException(status_code=401, detail="missing API key: send `Authorization: Bearer <key>`")
+    return principal
+
+
+def readable_filters(principal: Principal, filters: Filters) -> Filters:
+    """The request's filters restricted to what the caller may read. Asking for a collection
+    it may not read is a 403 that names it (whether or not it exists), never a wider search."""
+    readable = principal.readable
+    if filters.collections is not None and readable is not None:
+        refused = sorted(set(filters.collections) - readable)
+        if refused:
+            raise HTTPException(status_code=403, detail=f"this key may not read the collection(s) {', '.join(refused)}")
+    return filters.within(readable)

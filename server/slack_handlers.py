@@ -4,7 +4,9 @@ The listeners get their arguments from slack_bolt by name (`event`, `client`, `a
 `respond`, `command`), so their parameter names are part of the contract with bolt.
 Answering is delegated to the chat engine, which owns conversations: a Slack thread is one
 conversation, keyed by channel and thread timestamp, so a follow-up in the thread is read in
-the context of what was asked before.
+the context of what was asked before. Each channel (or DM) asks only the collections that
+RAG_SLACK_CHANNEL_COLLECTIONS maps it to; a channel with none is told so, never answered from
+everything.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Callable
 
 from slack_sdk import WebClient
 
+from index.store import Filters
 from rag.service import Services
 from rag.types import Answer
 from server.slack_blocks import Block, escape, render_blocks, render_notice, render_question, render_text
@@ -26,6 +29,11 @@ log = logging.getLogger(__name__)
 USAGE = "Ask me a question about the news corpus, e.g. `/ask Who is the President of the European Commission?`"
 FAILED = "Sorry, something went wrong while answering that. Please try again in a moment."
 BUSY = "Sorry, I am too busy to answer that right now. Please ask again in a minute."
+NO_COLLECTION = (
+    "This channel has no collection of articles to answer from. "
+    "An admin can give it one in RAG_SLACK_CHANNEL_COLLECTIONS."
+)
+EVERY_COLLECTION = "*"
 # `<@U123>` or `<@U123|name>`: the mention that addressed the bot is not part of the question
 _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -69,6 +77,14 @@ class SlackResponder:
         self._services = services
         self._model_calls = model_calls
         self._max_chars = services.settings.max_question_chars
+        self._channels = services.settings.slack_channel_collections
+
+    def channel_filters(self, channel: str | None) -> Filters | None:
+        """The collections a channel asks (its own entry, else "*"'s); None when it has none."""
+        names = self._channels.get(channel or "", self._channels.get(EVERY_COLLECTION))
+        if not names:
+            return None
+        return Filters(collections=None if EVERY_COLLECTION in names else tuple(names))
 
     def reply(self, question: str, ask: Callable[[str], Answer]) -> tuple[str, list[Block]]:
         if not question:
@@ -87,11 +103,20 @@ class SlackResponder:
 
     def in_thread(self, question: SlackQuestion) -> tuple[str, list[Block]]:
         """Part of the thread's conversation: follow-ups are resolved against earlier turns."""
-        return self.reply(question.text, lambda q: self._services.chat.chat(q, conversation_id=question.conversation_id))
+        filters = self.channel_filters(question.channel)
+        if filters is None and question.text:
+            return render_notice(NO_COLLECTION)
+        return self.reply(
+            question.text,
+            lambda q: self._services.chat.chat(q, conversation_id=question.conversation_id, filters=filters, owner="slack"),
+        )
 
-    def one_off(self, question: str) -> tuple[str, list[Block]]:
+    def one_off(self, question: str, channel: str | None = None) -> tuple[str, list[Block]]:
         """A stand-alone question (`/ask`): no thread, so no conversation to continue."""
-        return self.reply(question, self._services.pipeline.ask)
+        filters = self.channel_filters(channel)
+        if filters is None and question:
+            return render_notice(NO_COLLECTION)
+        return self.reply(question, lambda q: self._services.pipeline.ask(q, filters=filters))
 
 
 class SlackListeners:
@@ -133,6 +158,6 @@ class SlackListeners:
         question = (command.get("text") or "").strip()
         if not question:
             return  # the ack already showed the usage
-        text, blocks = self._responder.one_off(question)
+        text, blocks = self._responder.one_off(question, command.get("channel_id"))
         blocks = [render_question(command.get("user_id"), question), *blocks]
         respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import uvicorn
 
+from rag.service import Services
 from rag.settings import Settings
 from server.app import create_app
 
@@ -24,10 +25,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(settings: Settings, ready_timeout: float = 120.0) -> Iterator[str]:
-    """Serve create_app(settings) with uvicorn on a free loopback port; yield its base URL."""
+def running_server(settings: Settings, ready_timeout: float = 120.0, preloaded: Services | None = None) -> Iterator[str]:
+    """Serve create_app(settings) with uvicorn on a free loopback port; yield its base URL.
+    `preloaded`: services the test also uses directly, so the models load once."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(settings, preloaded=preloaded)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

@@ -27,7 +27,7 @@ def _conversation(client: OpenAI) -> list[dict]:
 
 
 def test_models_lists_rag_news(client):
-    assert [m.id for m in client.models.list()] == ["rag-news"]
+    assert [m.id for m in client.models.list()] == ["rag-news", "rag-news/default"]  # every collection, then each
     assert client.models.retrieve("rag-news").id == "rag-news"
 
 
