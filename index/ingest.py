@@ -12,6 +12,7 @@ from index.chunk import Chunker
 from index.embed import Embedder
 from index.parse import ParseError, find_article_files, parse_file
 from index.store import Store
+from index.stories import StoryClusterer
 from index.types import Article
 from index.vectors import write_snapshot
 
@@ -38,7 +39,14 @@ class Ingestor:
     FAISS snapshot is written once at the end (a crash before that is repaired on load)."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, chunker: Chunker, data_dir: Path, vector_factory: str, batch_docs: int = 64
+        self,
+        store: Store,
+        embedder: Embedder,
+        chunker: Chunker,
+        data_dir: Path,
+        vector_factory: str,
+        batch_docs: int = 64,
+        story_threshold: float = 0.5,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -46,6 +54,7 @@ class Ingestor:
         self.data_dir = Path(data_dir)
         self.vector_factory = vector_factory
         self.batch_docs = batch_docs
+        self.stories = StoryClusterer(store, story_threshold)
         store.check_embedding_model(embedder.model_name, embedder.dim)
 
     def ingest_paths(self, paths: list[Path], progress: bool = False) -> IngestReport:
@@ -91,7 +100,13 @@ class Ingestor:
                 offset += len(chunks)
                 existed = self.store.document(article.doc_id) is not None
                 (report.updated if existed else report.added).append(article.doc_id)
-            self.store.upsert(items, recipe)
+            assigned = {a.doc_id: self.stories.assign(a) for a, _ in batch}
+            try:
+                self.store.upsert(items, recipe, {d: (s.story_id, s.minhash) for d, s in assigned.items()})
+            except BaseException:
+                self.stories.reset()
+                raise
+            self.stories.committed()
             report.chunks += len(texts)
             bar.update(len(texts))
         bar.close()

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +55,15 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.chunk_id, old.text);
 END;
+-- news metadata of a document: its story cluster (index/stories.py) and byline; an index
+-- built before this table existed simply has no clusters until its articles are re-ingested
+CREATE TABLE IF NOT EXISTS news (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    story_id TEXT NOT NULL,
+    minhash BLOB NOT NULL,
+    byline TEXT
+);
+CREATE INDEX IF NOT EXISTS news_by_story ON news(story_id);
 """
 
 
@@ -151,6 +160,15 @@ class StoredChunk:
 
 
 @dataclass(frozen=True)
+class StoredOutlet:
+    """One published copy of a story."""
+
+    doc_id: str
+    source: str | None
+    date: dt.date | None
+
+
+@dataclass(frozen=True)
 class StoredDocument:
     doc_id: str
     title: str
@@ -237,8 +255,15 @@ class Store:
         row = self._con.execute("SELECT sha256 FROM documents WHERE doc_id = ?", (article.doc_id,)).fetchone()
         return row is not None and row[0] == article_hash(article, recipe)
 
-    def upsert(self, items: Iterable[tuple[Article, list[Chunk], np.ndarray]], recipe: str = "") -> None:
-        """Replace each article and its chunks, all in one transaction."""
+    def upsert(
+        self,
+        items: Iterable[tuple[Article, list[Chunk], np.ndarray]],
+        recipe: str = "",
+        stories: Mapping[str, tuple[str, bytes]] | None = None,
+    ) -> None:
+        """Replace each article and its chunks, all in one transaction; `stories` maps a doc_id
+        to its (story_id, MinHash signature)."""
+        stories = stories or {}
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self._write() as con:
             for article, chunks, vectors in items:
@@ -266,6 +291,9 @@ class Store:
                         for c, v in zip(chunks, vectors)
                     ],
                 )
+                if article.doc_id in stories:
+                    story_id, minhash = stories[article.doc_id]
+                    con.execute("INSERT INTO news VALUES (?, ?, ?, ?)", (article.doc_id, story_id, minhash, article.byline))
 
     def delete(self, doc_id: str) -> bool:
         with self._write() as con:
@@ -325,6 +353,38 @@ class Store:
             )
             for k, cid in enumerate(part):
                 out[lo + k] = np.frombuffer(rows[cid], dtype=np.float32)
+        return out
+
+    def story_signatures(self) -> list[tuple[str, str, bytes]]:
+        """(doc_id, story_id, MinHash signature) of every clustered document."""
+        return self._con.execute("SELECT doc_id, story_id, minhash FROM news").fetchall()
+
+    def stories(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """doc_id → story_id; a document without a cluster is its own story."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, str] = {}
+        for lo in range(0, len(doc_ids), 900):
+            part = doc_ids[lo : lo + 900]
+            found |= dict(
+                self._con.execute(
+                    f"SELECT doc_id, story_id FROM news WHERE doc_id IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+            )
+        return {d: found.get(d, d) for d in doc_ids}
+
+    def outlets(self, story_ids: Iterable[str]) -> dict[str, list[StoredOutlet]]:
+        """Every stored copy of each story, oldest first."""
+        story_ids = list(dict.fromkeys(story_ids))
+        if not story_ids:
+            return {}
+        rows = self._con.execute(
+            "SELECT n.story_id, d.doc_id, d.source, d.date FROM news n JOIN documents d USING (doc_id)"
+            f" WHERE n.story_id IN ({','.join('?' * len(story_ids))}) ORDER BY d.date, d.doc_id",
+            story_ids,
+        ).fetchall()
+        out: dict[str, list[StoredOutlet]] = {s: [] for s in story_ids}
+        for story_id, doc_id, source, date in rows:
+            out[story_id].append(StoredOutlet(doc_id, source, _date(date)))
         return out
 
     def keyword_search(self, query: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:

@@ -8,10 +8,18 @@ the same thing (equal after SQuAD normalisation, or one contained in the other: 
 and "Emmanuel Macron") are one answer cited by every passage that gave it. When two
 different answers are about equally likely, the one from the newer article wins: in news
 the later report is usually the corrected one.
+
+Dates: every answer carries the date of its newest evidence. When articles of different dates
+give different confident answers (who holds an office, a count, a price), the newest dated
+evidence wins and the older answers are listed as `earlier`, each with its date. Copies of
+one wire story (index/stories.py) count as one report, and each citation names the other
+outlets that carried it. Time words in the question ("this week", "in 2022") narrow the
+search to their dates, relative to the request's `as_of` (rag/timewords.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -19,11 +27,12 @@ from dataclasses import dataclass, field
 
 from index.sentences import sentence_spans
 from index.spelling import in_spelling_of
-from index.store import Filters
+from index.store import Filters, StoredOutlet
 from rag.reader.model import Reader, SpanPrediction
 from rag.reader.squad import normalize_answer
 from rag.retrieve import Retriever
-from rag.types import Answer, Citation, Passage
+from rag.timewords import period_in
+from rag.types import Answer, Citation, EarlierAnswer, Outlet, Passage
 
 NOT_FOUND = "Not found in the corpus: no passage supports an answer to this question."
 EMPTY_CORPUS = "The corpus is empty: ingest articles first (rag ingest PATH)."
@@ -57,6 +66,14 @@ class _Group:
     def newest(self) -> dt.date:
         return max((c.passage.date or dt.date.min) for c in self.members)
 
+    @property
+    def date(self) -> dt.date | None:
+        return None if self.newest == dt.date.min else self.newest
+
+    @property
+    def stories(self) -> set[str]:
+        return {c.passage.story_id or c.passage.doc_id for c in self.members}
+
     def agrees_with(self, key: str) -> bool:
         return any(_same_answer(key, m.key) for m in self.members)
 
@@ -82,6 +99,26 @@ def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
         half = (SNIPPET_MAX_CHARS - (end - start)) // 2
         lo, hi = max(lo, start - max(half, 0)), min(hi, end + max(half, 0))
     return lo, passage.text[lo:hi]
+
+
+def time_filters(query: str, filters: Filters | None, as_of: dt.date | None) -> Filters:
+    """The request's filters with the dates the question's time words stand for, counted from
+    `as_of` (default today); explicit since/until win."""
+    filters = filters or Filters()
+    period = None if filters.since or filters.until else period_in(query, as_of or dt.date.today())
+    return dataclasses.replace(filters, since=period.since, until=period.until) if period else filters
+
+
+def _dated_message(chosen: _Group, earlier: list[EarlierAnswer]) -> str:
+    """The reply's sentence about evidence: how many independent reports, from when, and what
+    older reports said instead."""
+    n = len(chosen.stories)
+    text = f"Answer found in {n} {'independent reports' if n > 1 else 'article'}"
+    text += f", dated {chosen.date.isoformat()}." if chosen.date else " (undated: the article states no date)."
+    if earlier:
+        said = "; ".join(f"{e.answer} ({e.date.isoformat() if e.date else 'undated'})" for e in earlier)
+        text += f" Earlier reports: {said}."
+    return text
 
 
 class AnswerPipeline:
@@ -116,12 +153,15 @@ class AnswerPipeline:
         filters: Filters | None = None,
         query: str | None = None,
         boost_doc_ids: tuple[str, ...] = (),
+        as_of: dt.date | None = None,
     ) -> Answer:
         """`query` is what to search and read with when it differs from what the user typed
-        (a follow-up rewritten into a standalone question)."""
+        (a follow-up rewritten into a standalone question); `as_of` is the day relative time
+        in the question counts from (default today)."""
         t0 = time.perf_counter()
         question = question.strip()
         query = (query or question).strip()
+        filters = time_filters(query, filters, as_of)
         timings: dict[str, float] = {}
         passages = self.retriever.retrieve(query, top_k or self.top_k, filters, boost_doc_ids, timings)
 
@@ -146,19 +186,30 @@ class AnswerPipeline:
                 confidence=round(1.0 - best_conf, 4),
                 message=NOT_FOUND if passages else EMPTY_CORPUS,
                 citations=[],
+                since=filters.since,
+                until=filters.until,
                 passages=passages,
                 passages_read=read,
                 timings_ms=timings,
             )
-        citations = [self._cite(c) for c in sorted(chosen.members, key=lambda c: c.confidence, reverse=True)]
-        n_docs = len({c.doc_id for c in citations})
+        chosen = self._newest(chosen, groups)
+        outlets = self.retriever.store.outlets(m.passage.story_id for g in groups for m in g.members if m.passage.story_id)
+        earlier = [
+            EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets))
+            for g in sorted(groups, key=lambda g: g.newest, reverse=True)
+            if g is not chosen and g.date and g.date < (chosen.date or dt.date.min) and g.confidence >= self.threshold
+        ]
         return Answer(
             question=question,
             query=query,
             answer=chosen.best.span.text,
             confidence=round(chosen.confidence, 4),
-            message=f"Answer found in {n_docs} article{'s' if n_docs > 1 else ''}.",
-            citations=citations,
+            message=_dated_message(chosen, earlier),
+            citations=self._citations(chosen, outlets),
+            date=chosen.date,
+            earlier=earlier,
+            since=filters.since,
+            until=filters.until,
             passages=passages,
             passages_read=read,
             timings_ms=timings,
@@ -196,8 +247,18 @@ class AnswerPipeline:
         ]
         return max(contenders, key=lambda g: (g.newest, g.confidence))
 
+    def _newest(self, chosen: _Group, groups: list[_Group]) -> _Group:
+        """A confident answer from newer dated evidence replaces the chosen one: what was true
+        on the later date is the answer, the rest is history (`earlier`). Undated evidence
+        cannot be placed in time, so it never displaces a dated answer nor is displaced by one."""
+        newer = [g for g in groups if g.confidence >= self.threshold and g.date and g.newest > chosen.newest and chosen.date]
+        return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else chosen
+
+    def _citations(self, group: _Group, outlets: dict[str, list[StoredOutlet]]) -> list[Citation]:
+        return [self._cite(c, outlets) for c in sorted(group.members, key=lambda c: c.confidence, reverse=True)]
+
     @staticmethod
-    def _cite(candidate: _Candidate) -> Citation:
+    def _cite(candidate: _Candidate, outlets: dict[str, list[StoredOutlet]]) -> Citation:
         p, s = candidate.passage, candidate.span
         snippet_start, snippet = _snippet(p, s.start, s.end)
         return Citation(
@@ -211,4 +272,9 @@ class AnswerPipeline:
             text=snippet,
             snippet_start=p.start + snippet_start,
             confidence=round(candidate.confidence, 4),
+            also_published_by=[
+                Outlet(doc_id=o.doc_id, source=o.source, date=o.date)
+                for o in outlets.get(p.story_id or "", ())
+                if o.doc_id != p.doc_id
+            ],
         )

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 
 from index.embed import Embedder
-from index.store import Filters, Store
+from index.store import Filters, Store, StoredChunk
 from index.vectors import VectorIndex
 from rag.types import Passage
 
@@ -27,6 +27,7 @@ class Retriever:
         dense_weight: float = 1.0,
         bm25_weight: float = 1.0,
         boost_weight: float = 0.5,
+        one_copy_per_story: bool = True,
     ) -> None:
         self.store = store
         self.vectors = vectors
@@ -36,6 +37,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.boost_weight = boost_weight
+        self.one_copy_per_story = one_copy_per_story
 
     def retrieve(
         self,
@@ -75,7 +77,11 @@ class Retriever:
             for chunk_id, chunk in chunks.items():
                 if chunk.doc_id in boosted:
                     fused[chunk_id] += self.boost_weight / (self.rrf_k + 1)
-        ranked = sorted(chunks.values(), key=lambda c: fused[c.chunk_id], reverse=True)[:top_k]
+        ranked = sorted(chunks.values(), key=lambda c: fused[c.chunk_id], reverse=True)
+        stories = self.store.stories(c.doc_id for c in ranked)
+        if self.one_copy_per_story:
+            ranked = _one_copy_per_story(ranked, stories)
+        ranked = ranked[:top_k]
         timings["fuse_ms"] = 1000 * (time.perf_counter() - t)
         return [
             Passage(
@@ -88,6 +94,20 @@ class Retriever:
                 end=c.end,
                 text=c.text,
                 score=round(fused[c.chunk_id], 6),
+                story_id=stories[c.doc_id],
             )
             for c in ranked
         ]
+
+
+def _one_copy_per_story(ranked: list[StoredChunk], stories: dict[str, str]) -> list[StoredChunk]:
+    """Passages of the best-ranked copy of each story only: another site's copy of the same
+    wire report adds no evidence, and would push other reporting out of the top-k. Several
+    passages of that one copy stay (an article may answer in its third paragraph)."""
+    reader_of: dict[str, str] = {}
+    kept = []
+    for chunk in ranked:
+        story = stories[chunk.doc_id]
+        if reader_of.setdefault(story, chunk.doc_id) == chunk.doc_id:
+            kept.append(chunk)
+    return kept
