@@ -28,7 +28,7 @@ class DocumentOut(BaseModel):
 @router.post("/v1/ask", response_model=Answer, tags=["answers"])
 async def ask(body: AskRequest, request: Request, pipeline: AnswerPipeline = Depends(get_pipeline)) -> Answer:
     """Answer one question from the corpus, with citations; `answer` is null when the corpus does not say."""
-    answer = await run_model_call(request, pipeline.ask, body.question, body.top_k, body.filters())
+    answer = await run_model_call(request, pipeline.ask, body.question, body.top_k, body.filters(), as_of=body.as_of)
     observe_answer(request, answer)
     return answer
 
