@@ -113,7 +113,10 @@ def _dated_message(chosen: _Group, earlier: list[EarlierAnswer]) -> str:
     """The reply's sentence about evidence: how many independent reports, from when, and what
     older reports said instead."""
     n = len(chosen.stories)
-    text = f"Answer found in {n} {'independent reports' if n > 1 else 'article'}"
+    copies = len({c.passage.doc_id for c in chosen.members}) - n
+    text = f"Answer found in {n} {'independent reports' if n > 1 else 'report'}"
+    if copies:
+        text += f" ({copies} more {'copies' if copies > 1 else 'copy'} of the same {'stories' if n > 1 else 'story'})"
     text += f", dated {chosen.date.isoformat()}." if chosen.date else " (undated: the article states no date)."
     if earlier:
         said = "; ".join(f"{e.answer} ({e.date.isoformat() if e.date else 'undated'})" for e in earlier)

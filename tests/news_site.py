@@ -15,7 +15,7 @@ from email.utils import format_datetime
 
 # what only the page chrome says: a question about it must get no answer
 FOOTER_FACT = "Editor-in-chief: Paulo Brandt."
-COMMENT_FACT = "Reader42 wrote: the harbour master is Dario Velt and he should resign."
+COMMENT_FACT = "Reader42 wrote: the lighthouse keeper is Dario Velt and he should resign."
 
 
 @dataclass(frozen=True)
