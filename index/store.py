@@ -124,6 +124,9 @@ class Filters:
     until: dt.date | None = None
     sources: tuple[str, ...] | None = None
     doc_ids: tuple[str, ...] | None = None
+    # a range read from a question's words ("this week") keeps undated articles: they cannot be
+    # ruled out, and the answer says it is undated; an explicit since/until is strict
+    keep_undated: bool = False
 
     def is_empty(self) -> bool:
         return self.since is None and self.until is None and not self.sources and not self.doc_ids
@@ -131,11 +134,12 @@ class Filters:
     def sql(self) -> tuple[str, list]:
         """A WHERE fragment over `documents d` and its parameters."""
         clauses, params = ["1=1"], []
+        undated = "d.date IS NULL OR " if self.keep_undated else ""
         if self.since:
-            clauses.append("d.date >= ?")
+            clauses.append(f"({undated}d.date >= ?)")
             params.append(self.since.isoformat())
         if self.until:
-            clauses.append("d.date <= ?")
+            clauses.append(f"({undated}d.date <= ?)")
             params.append(self.until.isoformat())
         if self.sources:
             clauses.append(f"d.source IN ({','.join('?' * len(self.sources))})")

@@ -103,10 +103,13 @@ def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
 
 def time_filters(query: str, filters: Filters | None, as_of: dt.date | None) -> Filters:
     """The request's filters with the dates the question's time words stand for, counted from
-    `as_of` (default today); explicit since/until win."""
+    `as_of` (default today); explicit since/until win. Undated articles stay searchable: an
+    archive without dates still answers "this week" questions, and the reply says "undated"."""
     filters = filters or Filters()
     period = None if filters.since or filters.until else period_in(query, as_of or dt.date.today())
-    return dataclasses.replace(filters, since=period.since, until=period.until) if period else filters
+    if period is None:
+        return filters
+    return dataclasses.replace(filters, since=period.since, until=period.until, keep_undated=True)
 
 
 def _dated_message(chosen: _Group, earlier: list[EarlierAnswer]) -> str:

@@ -3,9 +3,8 @@
 News questions carry their time in words, and the words mean nothing without a reference
 day: "What did the EU agree this week?" asked of an archive on 2025-09-12 means the week of
 2025-09-08. The range found here feeds the `since`/`until` filters retrieval already has;
-explicit `since`/`until` on a request win over it. A date filter keeps undated articles out
-(they cannot be shown to fall in the range), so only words that name a time make one:
-"current" or "now" do not.
+explicit `since`/`until` on a request win over it. Only words that name a time make a range:
+"current" or "now" do not (the newest evidence wins anyway, rag/answer.py).
 """
 
 from __future__ import annotations

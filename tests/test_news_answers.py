@@ -157,3 +157,11 @@ def test_seed_articles_are_separate_stories_with_honest_dates(seed_services):
     answer = seed_services.pipeline.ask("Who is the US Treasury Secretary?")
     assert answer.answer and "Bessent" in answer.answer
     assert ("dated " + answer.date.isoformat() if answer.date else "undated") in answer.message
+
+
+def test_a_range_from_time_words_keeps_undated_articles_an_explicit_one_does_not(seed_services):
+    store = seed_services.store
+    docs_of = lambda filters: {c.doc_id for c in store.chunks([int(i) for i in store.chunk_ids(filters)]).values()}  # noqa: E731
+    after = dt.date(2025, 9, 10)  # the one dated seed article is from the 9th
+    assert docs_of(Filters(since=after)) == set()
+    assert docs_of(Filters(since=after, keep_undated=True)) == {d.doc_id for d in store.documents()} - {"000_c7d228fbe93999e3"}
