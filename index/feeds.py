@@ -64,7 +64,8 @@ class FeedItem:
     link: str
     title: str | None
     date: dt.date | None
-    source: str | None
+    source: str | None  # the item's own <source>: the outlet, when the feed aggregates others
+    channel: str | None = None  # the feed's title
     version: str = ""  # the item's <updated>/<pubDate> as written: it moves when the publisher edits
 
     @property
@@ -137,9 +138,9 @@ def parse_feed(content: bytes, where: str) -> list[FeedItem]:
         identity = entry.get("id") or link
         if not link or not identity:
             continue  # an item with nothing to fetch cannot become an article
-        source = (entry.get("source") or {}).get("title") or channel
+        source = (entry.get("source") or {}).get("title")
         version = _own(entry, "updated") or _own(entry, "published") or ""
-        items.append(FeedItem(identity, link, entry.get("title"), _entry_date(entry), source, version))
+        items.append(FeedItem(identity, link, entry.get("title"), _entry_date(entry), source, channel, version))
     return items
 
 
@@ -148,8 +149,9 @@ def _decode(content: bytes) -> str:
 
 
 def page_article(fetched: Fetched, doc_id: str, item: FeedItem | None = None) -> Article:
-    """The page's main content as an Article; the feed item's title, date and source, where it
-    has them, override what the page says (the feed is the publisher's own metadata)."""
+    """The page's main content as an Article; the feed item's title and date, where it has them,
+    override what the page says (the feed is the publisher's own metadata). The source is the
+    outlet: the item's <source>, else the page's site name, else the feed's title."""
     article = parse_html(_decode(fetched.content), doc_id, fetched.url)
     if item is None:
         return article
@@ -158,8 +160,9 @@ def page_article(fetched: Fetched, doc_id: str, item: FeedItem | None = None) ->
         title=(item.title or article.title)[:121],
         text=article.text,
         date=item.date or article.date,
-        source=item.source or article.source,
+        source=item.source or article.source or item.channel,
         path=item.link,
+        body_start=article.body_start,
         byline=article.byline,
     )
 

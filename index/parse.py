@@ -148,14 +148,19 @@ def parse_html(markup: str, doc_id: str, path: str | None = None) -> Article:
     text = (extracted.text or "").strip() if extracted else ""
     if not text:
         raise ParseError(f"{path or doc_id}: no article text found on the page")
-    title = extracted.title or _first_sentence(text)
+    title = " ".join((extracted.title or _first_sentence(text)).split())
+    # the page's headline opens the text: kept, like a header line, but never read as a sentence
+    # of the story (a span would run from the headline into the first paragraph)
+    headline, _, rest = text.partition("\n")
+    body_start = len(headline) + 1 if rest.strip() and " ".join(headline.split()) == title else 0
     return Article(
         doc_id=valid_doc_id(doc_id),
-        title=" ".join(title.split())[: MAX_TITLE_CHARS + 1],
+        title=title[: MAX_TITLE_CHARS + 1],
         text=text,
         date=parse_date(extracted.date),
         source=extracted.sitename or None,
         path=path,
+        body_start=body_start,
         byline=extracted.author or None,
     )
 

@@ -77,7 +77,7 @@ def rss(title: str, items: list[tuple[str, Story, str]], base: str, updated: dic
 class NewsSite:
     """`with NewsSite() as site:` serves `site.put(path, body)` at `site.url + path`."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self._pages: dict[str, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
         self.requests: list[tuple[str, int]] = []  # (path, status), in order
@@ -111,7 +111,7 @@ class NewsSite:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -134,3 +134,49 @@ class NewsSite:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+
+
+# what `python -m tests.news_site` serves (README, "News feeds"): a mayor who changed, and one
+# wire story run by two sites
+DEMO = [
+    ("gull", "The Daily Gull", Story("mayor-2022", "Council elects harbour pilot as mayor", dt.date(2022, 5, 10), (
+        "The Kestrel city council elected Tomas Kierny as mayor on Tuesday.",
+        "The mayor of Kestrel is Tomas Kierny, a former harbour pilot, who won 31 of the 45 council votes.",
+    ))),
+    ("gull", "The Daily Gull", Story("mayor-2025", "Ilse Marrow sworn in as Kestrel mayor", dt.date(2025, 2, 3), (
+        "The mayor of Kestrel is Ilse Marrow, who was sworn in on Monday after winning the city election.",
+        "Marrow, a marine biologist, replaces Tomas Kierny, who did not stand again.",
+    ))),
+]
+_WIRE = (
+    "Engineers in Kestrel finished replacing all 140 steel cables of the harbour bridge on Monday, eight months after "
+    "cracks were found during a routine inspection.",
+    "The work cost 32 million euros, four million more than planned, the city's transport office said.",
+    "Chief engineer Marta Oyelaran said the bridge would reopen to cars on Thursday.",
+)
+DEMO += [
+    ("gull", "The Daily Gull", Story("bridge", "Harbour bridge cables replaced", dt.date(2025, 3, 3), _WIRE)),
+    ("heron", "Heron Post", Story("bridge", "Kestrel bridge to reopen Thursday", dt.date(2025, 3, 3), _WIRE)),
+]
+
+
+def serve_demo(site: NewsSite) -> None:
+    """Each demo story as a page of its site, all of them in one feed at /feed.xml."""
+    items = []
+    for folder, name, story in DEMO:
+        path = f"/{folder}/{story.slug}.html"
+        site.put(path, article_page(story, name))
+        items.append((f"{folder}-{story.slug}", story, path))
+    site.put_feed("/feed.xml", "Kestrel news", items)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="a local news site for trying `rag ingest` and `rag watch`")
+    parser.add_argument("--port", type=int, default=8765)
+    port = parser.parse_args().port
+    with NewsSite(port) as demo:
+        serve_demo(demo)
+        print(f"serving {demo.url}/feed.xml (Ctrl-C stops)", flush=True)
+        threading.Event().wait()

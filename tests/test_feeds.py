@@ -10,6 +10,7 @@ import pytest
 from cli.main import main
 from index.feed_watch import FeedWatcher, parse_interval
 from index.feeds import FeedReader, Fetcher, doc_id_for
+from index.store import Filters
 from rag.service import Services
 from rag.settings import Settings
 from tests.news_site import COMMENT_FACT, FOOTER_FACT, NewsSite, Story, article_page
@@ -87,10 +88,12 @@ def test_a_page_keeps_its_article_and_drops_the_chrome(services):
         report = reader_for(services).ingest_url(site.url + "/feed.xml")
     assert report.added == [doc_id_for("gull-bridge")] and not report.failed
     doc = services.store.document(doc_id_for("gull-bridge"))
-    assert doc.title == BRIDGE.headline and doc.date == BRIDGE.date and doc.source == "Daily Gull"
+    assert doc.title == BRIDGE.headline and doc.date == BRIDGE.date and doc.source == "The Daily Gull"
     assert doc.path == site.url + "/news/bridge.html"
     for paragraph in BRIDGE.paragraphs:
         assert paragraph in doc.text
+    [first] = services.store.chunks([int(i) for i in services.store.chunk_ids(Filters(doc_ids=(doc.doc_id,)))][:1]).values()
+    assert doc.text.startswith(BRIDGE.headline + "\n") and first.text.startswith(BRIDGE.paragraphs[0]), "the headline is not read"
     for chrome in (FOOTER_FACT, COMMENT_FACT, "cookies", "Advertisement", "Related stories", "ferry strike", "Sport"):
         assert chrome not in doc.text, chrome
 
