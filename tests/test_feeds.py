@@ -4,7 +4,9 @@ GUID, a feed that changes between polls, conditional GETs, and a failing feed am
 from __future__ import annotations
 
 import datetime as dt
+import time
 
+import httpx
 import pytest
 
 from cli.main import main
@@ -14,6 +16,7 @@ from index.store import Filters
 from rag.service import Services
 from rag.settings import Settings
 from tests.news_site import COMMENT_FACT, FOOTER_FACT, NewsSite, Story, article_page
+from tests.serve_process import ServeProcess
 
 BRIDGE = Story(
     "bridge",
@@ -166,3 +169,22 @@ def test_rag_ingest_and_watch_from_the_command_line(tmp_path, monkeypatch, capsy
     assert lines[0].startswith("poll 1:") and "1 unchanged" in lines[0] and "1 added" in lines[0], lines
     assert lines[1].startswith("poll 2:") and "not modified" in lines[1], lines
     assert main(["watch", "feed.xml"]) == 2, "a feed to watch must be a URL"
+
+
+def test_rag_serve_watches_a_feed_and_answers_from_new_items(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("RAG_DATA_DIR", str(data))
+    with NewsSite() as site:
+        site.put_feed("/feed.xml", "Daily Gull", publish(site, BRIDGE))
+        assert main(["ingest", "-q", site.url + "/feed.xml"]) == 0
+        with ServeProcess(data, tmp_path / "serve.log", "--watch", site.url + "/feed.xml", "--every", "1s") as server:
+            site.put_feed("/feed.xml", "Daily Gull", publish(site, BRIDGE, LIBRARY))
+            deadline = time.monotonic() + 60
+            while doc_id_for("gull-library") not in {d["doc_id"] for d in httpx.get(server.url + "/v1/documents").json()}:
+                assert time.monotonic() < deadline, server.log()
+                time.sleep(0.5)
+            reply = httpx.post(server.url + "/v1/ask", json={"question": "Until what time will the Kestrel library open on weekdays?"}, timeout=60)
+    answer = reply.json()
+    assert answer["answer"] and "22:00" in answer["answer"]
+    assert answer["date"] == "2025-03-06" and answer["citations"][0]["doc_id"] == doc_id_for("gull-library")
+
