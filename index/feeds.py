@@ -136,8 +136,8 @@ def parse_feed(content: bytes, where: str) -> list[FeedItem]:
     for entry in feed.entries:
         link = entry.get("link")
         identity = entry.get("id") or link
-        if not link or not identity:
-            continue  # an item with nothing to fetch cannot become an article
+        if not link or not is_url(link):
+            continue  # an item with no web page to fetch cannot become an article
         source = (entry.get("source") or {}).get("title")
         version = _own(entry, "updated") or _own(entry, "published") or ""
         items.append(FeedItem(identity, link, entry.get("title"), _entry_date(entry), source, channel, version))

@@ -257,7 +257,9 @@ class AnswerPipeline:
         """A confident answer from newer dated evidence replaces the chosen one: what was true
         on the later date is the answer, the rest is history (`earlier`). Undated evidence
         cannot be placed in time, so it never displaces a dated answer nor is displaced by one."""
-        newer = [g for g in groups if g.confidence >= self.threshold and g.date and g.newest > chosen.newest and chosen.date]
+        if chosen.date is None:
+            return chosen
+        newer = [g for g in groups if g.date and g.newest > chosen.newest and g.confidence >= self.threshold]
         return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else chosen
 
     def _citations(self, group: _Group, outlets: dict[str, list[StoredOutlet]]) -> list[Citation]:

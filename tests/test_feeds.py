@@ -11,7 +11,7 @@ import pytest
 
 from cli.main import main
 from index.feed_watch import FeedWatcher, parse_interval
-from index.feeds import FeedReader, Fetcher, doc_id_for
+from index.feeds import FeedReader, Fetcher, FetchError, doc_id_for, parse_feed
 from index.store import Filters
 from rag.service import Services
 from rag.settings import Settings
@@ -188,3 +188,17 @@ def test_rag_serve_watches_a_feed_and_answers_from_new_items(tmp_path, monkeypat
     assert answer["answer"] and "22:00" in answer["answer"]
     assert answer["date"] == "2025-03-06" and answer["citations"][0]["doc_id"] == doc_id_for("gull-library")
 
+
+
+def test_atom_entries_and_what_is_not_a_feed():
+    atom = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Heron Post</title>
+    <entry><id>tag:heron.example,2025:42</id><title>Tide tables</title><link href="http://127.0.0.1:9/tides.html"/>
+    <updated>2025-03-02T10:00:00Z</updated><source><title>Coast Wire</title></source></entry>
+    <entry><title>No link, nothing to fetch</title><id>tag:heron.example,2025:43</id></entry></feed>"""
+    [item] = parse_feed(atom, "heron.atom")
+    assert (item.identity, item.link, item.date, item.source, item.channel) == (
+        "tag:heron.example,2025:42", "http://127.0.0.1:9/tides.html", dt.date(2025, 3, 2), "Coast Wire", "Heron Post"
+    )
+    assert doc_id_for(item.identity) == doc_id_for("tag:heron.example,2025:42") != doc_id_for("tag:heron.example,2025:43")
+    with pytest.raises(FetchError, match="not a feed"):
+        parse_feed(b"<html><body><p>just a page</p></body></html>", "page.html")
