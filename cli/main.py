@@ -67,20 +67,81 @@ def _services(settings: Settings):
 
 
 def cmd_ingest(args, settings: Settings) -> int:
+    from index.feeds import is_feed_file, is_url
     from index.parse import find_article_files
 
-    paths = [Path(p) for p in args.paths]
+    urls = [p for p in args.paths if is_url(p)]
+    paths = [Path(p) for p in args.paths if not is_url(p)]
+    feeds = [p for p in paths if p.is_file() and is_feed_file(p)]
+    files = [p for p in paths if p not in feeds]
     try:
-        find_article_files(paths)  # a missing path fails here, before any model loads
+        find_article_files(files)  # a missing path fails here, before any model loads
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     services = _services(settings)
-    report = services.ingestor.ingest_paths(paths, progress=not args.quiet, collection=args.collection)
+    report = services.ingestor.ingest_paths(files, progress=not args.quiet, collection=args.collection) if files else None
+    if urls or feeds:
+        report = _read_feeds(services, settings, urls, feeds, report, args.collection)
     for path, reason in report.failed:
         print(f"skipped {reason}" if reason.startswith(path) else f"skipped {path}: {reason}", file=sys.stderr)
     docs, chunks = services.store.counts()
     print(f"{report.summary()} into {args.collection}. The index holds {docs} documents, {chunks} chunks.")
     return 1 if report.failed else 0
+
+
+def _feed_reader(services, settings: Settings, collection: str):
+    from index.feeds import FeedReader, Fetcher
+
+    fetcher = Fetcher(settings.feed_timeout_seconds, settings.feed_max_bytes, settings.feed_user_agent)
+    return FeedReader(services.ingestor, fetcher, collection)
+
+
+def _read_feeds(services, settings: Settings, urls: list[str], feeds: list[Path], report, collection: str):
+    """Feed files, feed URLs and article URLs, into the same report (and collection) as the files."""
+    from index.ingest import IngestReport
+
+    report = report or IngestReport()
+    reader = _feed_reader(services, settings, collection)
+    try:
+        for path in feeds:
+            reader.ingest_file(path, report)
+        for url in urls:
+            reader.ingest_url(url, report)
+    finally:
+        reader.fetcher.close()
+    return report
+
+
+def _check_watch(feeds: list[str], every: str) -> float:
+    """Bad feed URLs or interval are a usage error before any model loads; returns the seconds."""
+    from index.feed_watch import parse_interval
+    from index.feeds import is_url
+
+    bad = [f for f in feeds if not is_url(f)]
+    if bad:
+        raise UsageError(f"feeds to watch must be http(s) URLs: {', '.join(bad)}")
+    try:
+        return parse_interval(every)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _watcher(services, settings: Settings, feeds: list[str], every: float, collection: str):
+    from index.feed_watch import FeedWatcher
+
+    return FeedWatcher(_feed_reader(services, settings, collection), feeds, every)
+
+
+def cmd_watch(args, settings: Settings) -> int:
+    """Poll feeds until interrupted (or --max-polls): one summary line per poll."""
+    every = _check_watch(args.feeds, args.every)
+    services = _services(settings)
+    watcher = _watcher(services, settings, args.feeds, every, args.collection)
+    try:
+        watcher.run(max_polls=args.max_polls, say=lambda line: print(line, flush=True))
+    finally:
+        watcher.reader.fetcher.close()
+    return 0
 
 
 def cmd_delete(args, settings: Settings) -> int:
@@ -154,15 +215,21 @@ def format_answer(answer) -> str:
         for n, c in enumerate(answer.citations, start=1):
             lines.append(f"  [{n}] {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}")
             lines.append(f"      “{c.text}”")
+            if c.also_published_by:
+                lines.append("      also published by: " + ", ".join(f"{o.source or o.doc_id} ({o.date or 'undated'})" for o in c.also_published_by))
+        for e in answer.earlier:
+            lines.append(f"  earlier: {e.answer} ({e.date or 'undated'}) — {', '.join(c.doc_id for c in e.citations)}")
     if answer.query != answer.question:
         lines.append(f"(searched for: {answer.query})")
+    if answer.since or answer.until:
+        lines.append(f"(articles dated {answer.since or '…'} to {answer.until or '…'})")
     return "\n".join(lines)
 
 
 def cmd_ask(args, settings: Settings) -> int:
     question = validate_question(args.question, settings)
     services = _services(settings)
-    answer = services.pipeline.ask(question, top_k=args.top_k, filters=_filters(args))
+    answer = services.pipeline.ask(question, top_k=args.top_k, filters=_filters(args), as_of=args.as_of)
     print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
     return 0
 
@@ -213,11 +280,14 @@ def cmd_serve(args, settings: Settings) -> int:
         from server.keys import load_keys_file
 
         load_keys_file(settings.keys_file)  # a broken keys file is one line before any model loads
+    every = _check_watch(args.watch, args.every) if args.watch else None
     if not settings.db_path.exists():
         raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")
     logging.config.dictConfig(log_config(settings.log_format))
     services = _services(settings)
     services.warm_up()  # a corrupt index or missing model fails here, as one line (see main), before binding
+    if args.watch:
+        _watch_in_background(_watcher(services, settings, args.watch, every, args.collection))
     uvicorn.run(
         create_app(settings, preloaded=services),
         host=settings.host,
@@ -227,6 +297,15 @@ def cmd_serve(args, settings: Settings) -> int:
         timeout_graceful_shutdown=30,
     )
     return 0
+
+
+def _watch_in_background(watcher) -> None:
+    """`rag serve --watch`: the feeds are polled on a daemon thread; the server answers from
+    each new article as soon as it is committed (the index refreshes on the store's generation)."""
+    import threading
+
+    log = logging.getLogger("rag.watch")
+    threading.Thread(target=watcher.run, kwargs={"say": log.info}, name="feed-watch", daemon=True).start()
 
 
 def _check_slack(settings: Settings) -> None:
@@ -375,8 +454,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="add or update articles from files or folders")
-    p.add_argument("paths", nargs="+", help=".txt .md .html .json .jsonl files, or folders of them")
+    p = sub.add_parser("ingest", help="add or update articles from files, folders, feeds and URLs")
+    p.add_argument(
+        "paths", nargs="+", help=".txt .md .html .json .jsonl files or folders of them; RSS/Atom feed files (.rss .atom .xml); "
+        "http(s) URLs of feeds or article pages"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--collection", type=_collection, default="default", help="the collection to add them to (default: default)")
     p.set_defaults(func=cmd_ingest)
@@ -404,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=None, help="passages to read")
     p.add_argument("--json", action="store_true", help="print the same JSON object the API returns")
+    p.add_argument("--as-of", type=_date, help="the day 'this week', 'last month', 'latest' count from (default today)")
     _add_filter_args(p)
     p.set_defaults(func=cmd_ask)
 
@@ -413,9 +496,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filter_args(p)
     p.set_defaults(func=cmd_chat)
 
+    p = sub.add_parser("watch", help="poll RSS/Atom feeds and ingest new and changed items (see docs/news.md)")
+    p.add_argument("feeds", nargs="+", help="http(s) URLs of feeds")
+    p.add_argument("--every", default="15m", help="poll interval: 30s, 15m, 1h (default 15m)")
+    p.add_argument("--max-polls", type=int, default=None, help="stop after this many polls (default: run until Ctrl-C)")
+    p.add_argument("--collection", type=_collection, default="default", help="the collection to add items to (default: default)")
+    p.set_defaults(func=cmd_watch)
+
     p = sub.add_parser("serve", help="serve the HTTP API, chat page and Slack endpoint")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--watch", action="append", metavar="FEED", help="also poll this feed URL and ingest its items (repeatable)")
+    p.add_argument("--every", default="15m", help="poll interval for --watch feeds (default 15m)")
+    p.add_argument("--collection", type=_collection, default="default", help="the collection --watch feeds go to (default: default)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no HTTP server; see README, Slack)")

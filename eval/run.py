@@ -34,7 +34,7 @@ class EvalInputError(ValueError):
 
 
 class Ask(Protocol):
-    def __call__(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer: ...
+    def __call__(self, question: str, top_k: int | None = None, filters: Filters | None = None, **dated: Any) -> Answer: ...
 
 
 # (message, conversation_id, top_k) -> Answer: one turn of a multi-turn conversation
@@ -107,7 +107,8 @@ def evaluate(
                 results.append(score(turn, answer, ms, item.id, n))
         else:
             only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else None
-            answer, ms = _timed(lambda: ask(item.question, top_k=top_k, filters=only))
+            dated = {"as_of": item.as_of} if item.as_of else {}  # only time-sensitive sets need an `ask` that takes it
+            answer, ms = _timed(lambda: ask(item.question, top_k=top_k, filters=only, **dated))
             results.append(score(item, answer, ms))
     return results, problems
 

@@ -2,6 +2,10 @@
 
     {"id": "q1", "question": "...", "answers": ["..."], "doc_ids": ["file-stem"]}
     {"id": "c1", "turns": [{"question": "...", "answers": ["..."], "doc_ids": []}, ...]}
+    {"id": "t1", "question": "... last week?", "answers": ["..."], "as_of": "2025-03-14"}
+
+`as_of` is the day a question is asked on: relative time in it ("last week", "latest") counts
+from there, so a time-sensitive set scores the same on any day it is run.
 
 Test sets are written by hand and by other tools, so a bad line is reported with its line
 number and skipped, never fatal: one typo must not throw away an hour of scoring.
@@ -9,6 +13,7 @@ number and skipped, never fatal: one typo must not throw away an hour of scoring
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +31,7 @@ class _Turn(BaseModel):
 
 class _Question(_Turn):
     id: str = Field(min_length=1)
+    as_of: dt.date | None = Field(None, strict=False)  # JSON has no date type: "YYYY-MM-DD"
 
 
 class _Conversation(BaseModel):
@@ -42,6 +48,7 @@ class EvalQuestion:
     answers: tuple[str, ...]  # empty: not answerable from the corpus
     doc_ids: tuple[str, ...]
     line: int
+    as_of: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,8 @@ def _why(exc: ValidationError) -> str:
 
 
 def _question(turn: _Turn, id_: str, line: int) -> EvalQuestion:
-    return EvalQuestion(id_, turn.question.strip(), tuple(turn.answers), tuple(turn.doc_ids), line)
+    as_of = turn.as_of if isinstance(turn, _Question) else None
+    return EvalQuestion(id_, turn.question.strip(), tuple(turn.answers), tuple(turn.doc_ids), line, as_of)
 
 
 def parse_line(text: str, line: int) -> EvalQuestion | Conversation:

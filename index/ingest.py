@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from index.chunk import Chunker
 from index.embed import Embedder
 from index.parse import ParseError, find_article_files, parse_file
 from index.store import DEFAULT_COLLECTION, Store, valid_collection
+from index.stories import StoryClusterer
 from index.types import Article
 from index.vectors import write_snapshot
 
@@ -38,7 +40,14 @@ class Ingestor:
     FAISS snapshot is written once at the end (a crash before that is repaired on load)."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, chunker: Chunker, data_dir: Path, vector_factory: str, batch_docs: int = 64
+        self,
+        store: Store,
+        embedder: Embedder,
+        chunker: Chunker,
+        data_dir: Path,
+        vector_factory: str,
+        batch_docs: int = 64,
+        story_threshold: float = 0.5,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -46,6 +55,11 @@ class Ingestor:
         self.data_dir = Path(data_dir)
         self.vector_factory = vector_factory
         self.batch_docs = batch_docs
+        self.stories = StoryClusterer(store, story_threshold)
+        # a server ingests uploads on a thread pool and feeds on a watcher thread: each batch's
+        # story assignment and its commit happen together, so the clusterer's in-memory index
+        # is never changed by two threads at once nor ahead of the store by another's batch
+        self._commit_lock = threading.Lock()
         store.check_embedding_model(embedder.model_name, embedder.dim)
 
     def ingest_paths(self, paths: list[Path], progress: bool = False, collection: str = DEFAULT_COLLECTION) -> IngestReport:
@@ -111,7 +125,14 @@ class Ingestor:
                 offset += len(chunks)
                 existed = self.store.document(article.doc_id, collection) is not None
                 (report.updated if existed else report.added).append(article.doc_id)
-            self.store.upsert(items, recipe, collection)
+            with self._commit_lock:
+                assigned = {a.doc_id: self.stories.assign(a, collection) for a, _ in batch}
+                try:
+                    self.store.upsert(items, recipe, collection, {d: (s.story_id, s.minhash) for d, s in assigned.items()})
+                except BaseException:
+                    self.stories.reset()
+                    raise
+                self.stories.committed()
             report.chunks += len(texts)
             bar.update(len(texts))
         bar.close()

@@ -7,10 +7,12 @@ the product returns points into it.
 from __future__ import annotations
 
 import datetime as dt
-import html.parser
 import json
+import logging
 import re
 from pathlib import Path
+
+import trafilatura
 
 from index.sentences import sentence_spans
 from index.types import Article
@@ -19,10 +21,25 @@ SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".js
 TEXT_FIELDS = ("text", "body", "content", "article")
 MAX_TITLE_CHARS = 120
 
+log = logging.getLogger(__name__)
+
 _HEADER = re.compile(r"^\s*(date|title|source)\s*[:=]?\s+(.+?)\s*$", re.IGNORECASE)
 _INLINE_DATE = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _DOC_ID = re.compile(r"^[\w.\-]{1,200}$")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = (
+    r"(?P<month>(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?)"
+)
+# a full date (day, month, year) as a dateline writes it: "September 9, 2025", "9 Sept. 2025", "2025-09-09"
+_DATELINE = re.compile(
+    rf"\b(?:{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+(?P<year>(?:19|20)\d\d)"
+    rf"|(?P<day2>\d{{1,2}})\s+{_MONTH.replace('month', 'month2')}\s+(?P<year2>(?:19|20)\d\d)"
+    r"|(?P<iso>(?:19|20)\d\d-\d\d-\d\d))\b",
+    re.IGNORECASE,
+)
+DATELINE_CHARS = 200
 
 
 class ParseError(ValueError):
@@ -38,6 +55,23 @@ def parse_date(value: object) -> dt.date | None:
         return None
     try:
         return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def dateline_date(body: str) -> dt.date | None:
+    """The date a dateline states in the article's first DATELINE_CHARS characters
+    ("KYIV, March 3, 2022 (Reuters) -"). Only a complete day-month-year counts: a weekday
+    or "last year" is not a date, and a date deeper in the text is what the story is about,
+    not when it was written, so neither is ever used."""
+    match = _DATELINE.search(body[:DATELINE_CHARS])
+    if not match:
+        return None
+    if match["iso"]:
+        return parse_date(match["iso"])
+    month = (match["month"] or match["month2"])[:3].lower()
+    try:
+        return dt.date(int(match["year"] or match["year2"]), _MONTHS.index(month) + 1, int(match["day"] or match["day2"]))
     except ValueError:
         return None
 
@@ -58,7 +92,8 @@ def _first_sentence(text: str) -> str:
 
 def parse_plain(text: str, doc_id: str, path: str | None = None, markdown: bool = False) -> Article:
     """Plain text or markdown: optional header lines (`date 2025-09-09`, `title: …`, `source: …`),
-    a markdown `# heading` as title, else the first sentence."""
+    a markdown `# heading` as title, else the first sentence; without a date header, the
+    dateline's date if the first lines state one."""
     if not text.strip():
         raise ParseError(f"{path or doc_id}: the article is empty")
     meta: dict[str, str] = {}
@@ -83,80 +118,50 @@ def parse_plain(text: str, doc_id: str, path: str | None = None, markdown: bool 
     if not title and markdown:
         heading = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", body, re.MULTILINE)
         title = heading[1] if heading else None
+    date = parse_date(meta.get("date")) or dateline_date(body)
+    if date and "date" not in meta:
+        log.info("%s: dated %s from its dateline", path or doc_id, date)
     return Article(
         doc_id=valid_doc_id(doc_id),
         title=(title or _first_sentence(body) or doc_id)[: MAX_TITLE_CHARS + 1],
         text=text,
-        date=parse_date(meta.get("date")),
+        date=date,
         source=meta.get("source"),
         path=path,
         body_start=body_start,
     )
 
 
-class _HTMLText(html.parser.HTMLParser):
-    """Visible text of a page, block elements on their own lines, plus title/date/site metadata."""
-
-    BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section", "tr", "blockquote"}
-    SKIP = {"script", "style", "noscript", "template", "head"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title = ""
-        self.meta: dict[str, str] = {}
-        self._skip = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "meta":
-            key = (attrs.get("property") or attrs.get("name") or "").lower()
-            if key and attrs.get("content"):
-                self.meta[key] = attrs["content"]
-        if tag == "title":
-            self._in_title = True
-        if tag in self.SKIP:
-            self._skip += 1
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title += data
-        elif not self._skip:
-            self.parts.append(data)
-
-    def text(self) -> str:
-        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
-        return "\n".join(line for line in lines if line)
-
-
 def parse_html(markup: str, doc_id: str, path: str | None = None) -> Article:
-    parser = _HTMLText()
-    parser.feed(markup)
-    parser.close()
-    text = parser.text()
-    if not text.strip():
-        raise ParseError(f"{path or doc_id}: the page has no visible text")
-    meta = parser.meta
-    title = meta.get("og:title") or parser.title.strip() or _first_sentence(text)
-    date = next((parse_date(meta[k]) for k in ("article:published_time", "date", "pubdate", "dc.date") if k in meta), None)
+    """A news page's main content only (trafilatura): menus, ads, cookie banners, related-story
+    lists and comments are left out, so an answer can only come from the article itself. The
+    stored text is trafilatura's plain text, which every citation offset points into."""
+    extracted = trafilatura.bare_extraction(
+        markup,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        # only a date the page states (meta tags, <time>), never one guessed from its links
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    text = (extracted.text or "").strip() if extracted else ""
+    if not text:
+        raise ParseError(f"{path or doc_id}: no article text found on the page")
+    title = " ".join((extracted.title or _first_sentence(text)).split())
+    # the page's headline opens the text: kept, like a header line, but never read as a sentence
+    # of the story (a span would run from the headline into the first paragraph)
+    headline, _, rest = text.partition("\n")
+    body_start = len(headline) + 1 if rest.strip() and " ".join(headline.split()) == title else 0
     return Article(
         doc_id=valid_doc_id(doc_id),
-        title=" ".join(title.split())[: MAX_TITLE_CHARS + 1],
+        title=title[: MAX_TITLE_CHARS + 1],
         text=text,
-        date=date,
-        source=meta.get("og:site_name") or meta.get("author"),
+        date=parse_date(extracted.date),
+        source=extracted.sitename or None,
         path=path,
+        body_start=body_start,
+        byline=extracted.author or None,
     )
 
 

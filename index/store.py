@@ -18,7 +18,7 @@ import hashlib
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,7 +55,23 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 """
 
-SCHEMA = TABLES + """
+# news metadata of a document: its story cluster (index/stories.py) and byline. Stories live
+# inside one collection (a copy of the same wire report in another collection is another story),
+# so that clustering never lets one team learn what another holds. An index built before this
+# table existed simply has no clusters until its articles are re-ingested.
+NEWS_TABLE = """
+CREATE TABLE IF NOT EXISTS news (
+    collection TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    minhash BLOB NOT NULL,
+    byline TEXT,
+    PRIMARY KEY (collection, doc_id),
+    FOREIGN KEY (collection, doc_id) REFERENCES documents(collection, doc_id) ON DELETE CASCADE
+);
+"""
+
+SCHEMA = TABLES + NEWS_TABLE + """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(collection, doc_id);
 CREATE INDEX IF NOT EXISTS documents_by_date ON documents(date);
@@ -69,6 +85,7 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.chunk_id, old.text);
 END;
+CREATE INDEX IF NOT EXISTS news_by_story ON news(collection, story_id);
 """
 
 
@@ -91,6 +108,19 @@ MIGRATE_TO_COLLECTIONS = [
     " WHERE name = 'chunks'",
     "DROP TABLE chunks_v1",
     "DROP TABLE documents_v1",
+]
+
+# Before collections, story rows were keyed by doc_id alone, referencing a documents.doc_id that
+# is no longer unique (SQLite then refuses every write to either table). The rows are set aside
+# in a plain table (no foreign key, so moving `documents` cannot cascade into them), and come
+# back into `default`, where every document of that time went, once the documents are there.
+SET_NEWS_ASIDE = ["CREATE TABLE news_v1 AS SELECT doc_id, story_id, minhash, byline FROM news", "DROP TABLE news"]
+RESTORE_NEWS = [
+    NEWS_TABLE,
+    "INSERT INTO news (collection, doc_id, story_id, minhash, byline)"
+    " SELECT 'default', n.doc_id, n.story_id, n.minhash, n.byline FROM news_v1 n"
+    " JOIN documents d ON d.collection = 'default' AND d.doc_id = n.doc_id",
+    "DROP TABLE news_v1",
 ]
 
 
@@ -163,6 +193,9 @@ class Filters:
     sources: tuple[str, ...] | None = None
     doc_ids: tuple[str, ...] | None = None
     collections: tuple[str, ...] | None = None
+    # a range read from a question's words ("this week") keeps undated articles: they cannot be
+    # ruled out, and the answer says it is undated; an explicit since/until is strict
+    keep_undated: bool = False
 
     def is_empty(self) -> bool:
         return (
@@ -180,11 +213,12 @@ class Filters:
     def sql(self) -> tuple[str, list]:
         """A WHERE fragment over `documents d` and its parameters."""
         clauses, params = ["1=1"], []
+        undated = "d.date IS NULL OR " if self.keep_undated else ""
         if self.since:
-            clauses.append("d.date >= ?")
+            clauses.append(f"({undated}d.date >= ?)")
             params.append(self.since.isoformat())
         if self.until:
-            clauses.append("d.date <= ?")
+            clauses.append(f"({undated}d.date <= ?)")
             params.append(self.until.isoformat())
         if self.sources:
             clauses.append(f"d.source IN ({','.join('?' * len(self.sources))})")
@@ -210,6 +244,15 @@ class StoredChunk:
     date: dt.date | None
     source: str | None
     collection: str = DEFAULT_COLLECTION
+
+
+@dataclass(frozen=True)
+class StoredOutlet:
+    """One published copy of a story."""
+
+    doc_id: str
+    source: str | None
+    date: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -257,18 +300,23 @@ class Store:
         return self._connections.get()
 
     def _migrate(self) -> None:
-        """A data directory from before collections: everything moves into `default`. Checked
-        again under the write lock, so two processes opening it at once migrate it once."""
+        """A data directory from before collections: everything moves into `default`, story
+        rows too. Checked again under the write lock, so two processes opening it at once
+        migrate it once; one transaction, so a crash leaves the old schema to migrate again."""
 
-        def old_schema() -> bool:
-            columns = {row[1] for row in self._con.execute("PRAGMA table_info(documents)")}
+        def before_collections(table: str) -> bool:
+            columns = {row[1] for row in self._con.execute(f"PRAGMA table_info({table})")}
             return bool(columns) and "collection" not in columns
 
-        if old_schema():
+        def old_schema() -> tuple[bool, bool]:
+            return before_collections("documents"), before_collections("news")
+
+        if any(old_schema()):
             with write_transaction(self._con) as con:
-                if old_schema():
-                    for statement in MIGRATE_TO_COLLECTIONS:
-                        con.execute(statement)
+                old_documents, old_news = old_schema()
+                statements = (SET_NEWS_ASIDE if old_news else []) + (MIGRATE_TO_COLLECTIONS if old_documents else [])
+                for statement in statements + (RESTORE_NEWS if old_news else []):
+                    con.execute(statement)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -319,10 +367,16 @@ class Store:
         return row is not None and row[0] == article_hash(article, recipe)
 
     def upsert(
-        self, items: Iterable[tuple[Article, list[Chunk], np.ndarray]], recipe: str = "", collection: str = DEFAULT_COLLECTION
+        self,
+        items: Iterable[tuple[Article, list[Chunk], np.ndarray]],
+        recipe: str = "",
+        collection: str = DEFAULT_COLLECTION,
+        stories: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> None:
-        """Replace each article and its chunks in `collection`, all in one transaction."""
+        """Replace each article and its chunks in `collection`, all in one transaction;
+        `stories` maps a doc_id to its (story_id, MinHash signature) within that collection."""
         valid_collection(collection)
+        stories = stories or {}
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self._write() as con:
             for article, chunks, vectors in items:
@@ -352,6 +406,12 @@ class Store:
                         for c, v in zip(chunks, vectors)
                     ],
                 )
+                if article.doc_id in stories:
+                    story_id, minhash = stories[article.doc_id]
+                    con.execute(
+                        "INSERT INTO news (collection, doc_id, story_id, minhash, byline) VALUES (?, ?, ?, ?, ?)",
+                        (collection, article.doc_id, story_id, minhash, article.byline),
+                    )
 
     def delete(self, doc_id: str, collection: str = DEFAULT_COLLECTION) -> bool:
         with self._write() as con:
@@ -416,6 +476,40 @@ class Store:
             )
             for k, cid in enumerate(part):
                 out[lo + k] = np.frombuffer(rows[cid], dtype=np.float32)
+        return out
+
+    def story_signatures(self, collection: str = DEFAULT_COLLECTION) -> list[tuple[str, str, bytes]]:
+        """(doc_id, story_id, MinHash signature) of every clustered document of `collection`."""
+        return self._con.execute("SELECT doc_id, story_id, minhash FROM news WHERE collection = ?", (collection,)).fetchall()
+
+    def stories(self, doc_ids: Iterable[str], collection: str = DEFAULT_COLLECTION) -> dict[str, str]:
+        """doc_id → story_id within `collection`; a document without a cluster is its own story."""
+        doc_ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, str] = {}
+        for lo in range(0, len(doc_ids), 900):
+            part = doc_ids[lo : lo + 900]
+            found |= dict(
+                self._con.execute(
+                    f"SELECT doc_id, story_id FROM news WHERE collection = ? AND doc_id IN ({','.join('?' * len(part))})",
+                    [collection, *part],
+                ).fetchall()
+            )
+        return {d: found.get(d, d) for d in doc_ids}
+
+    def outlets(self, story_ids: Iterable[str], collection: str = DEFAULT_COLLECTION) -> dict[str, list[StoredOutlet]]:
+        """Every copy of each story stored in `collection`, oldest first: whoever may read a
+        passage may read its collection, and no other collection is ever looked at."""
+        story_ids = list(dict.fromkeys(story_ids))
+        if not story_ids:
+            return {}
+        rows = self._con.execute(
+            "SELECT n.story_id, d.doc_id, d.source, d.date FROM news n JOIN documents d USING (collection, doc_id)"
+            f" WHERE n.collection = ? AND n.story_id IN ({','.join('?' * len(story_ids))}) ORDER BY d.date, d.doc_id",
+            [collection, *story_ids],
+        ).fetchall()
+        out: dict[str, list[StoredOutlet]] = {s: [] for s in story_ids}
+        for story_id, doc_id, source, date in rows:
+            out[story_id].append(StoredOutlet(doc_id, source, _date(date)))
         return out
 
     def keyword_search(self, query: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:

@@ -15,6 +15,7 @@ class Article:
     source: str | None = None
     path: str | None = None
     body_start: int = 0  # header lines before this are metadata: kept in text, never chunked or read
+    byline: str | None = None  # the author(s) a news page names
 
 
 @dataclass(frozen=True)

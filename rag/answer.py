@@ -8,22 +8,34 @@ the same thing (equal after SQuAD normalisation, or one contained in the other: 
 and "Emmanuel Macron") are one answer cited by every passage that gave it. When two
 different answers are about equally likely, the one from the newer article wins: in news
 the later report is usually the corrected one.
+
+Dates: every answer carries the date of its newest evidence. When articles of different dates
+give different confident answers (who holds an office, a count, a price), the newest dated
+evidence wins and the older answers are listed as `earlier`, each with its date. Copies of
+one wire story (index/stories.py) count as one report, and each citation names the other
+outlets that carried it. Time words in the question ("this week", "in 2022") narrow the
+search to their dates, relative to the request's `as_of` (rag/timewords.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from index.sentences import sentence_spans
 from index.spelling import in_spelling_of
-from index.store import Filters
+from index.store import Filters, StoredOutlet
 from rag.reader.model import Reader, SpanPrediction
 from rag.reader.squad import normalize_answer
 from rag.retrieve import Retriever
-from rag.types import Answer, Citation, Passage, Suggestion
+from rag.timewords import period_in
+from rag.types import Answer, Citation, EarlierAnswer, Outlet, Passage, Suggestion
+
+Outlets = dict[tuple[str, str], list[StoredOutlet]]  # (collection, story_id) → its stored copies
 
 NOT_FOUND = "Not found in the corpus: no passage supports an answer to this question."
 EMPTY_CORPUS = "The corpus is empty: ingest articles first (rag ingest PATH)."
@@ -57,6 +69,15 @@ class _Group:
     def newest(self) -> dt.date:
         return max((c.passage.date or dt.date.min) for c in self.members)
 
+    @property
+    def date(self) -> dt.date | None:
+        return None if self.newest == dt.date.min else self.newest
+
+    @property
+    def stories(self) -> set[tuple[str, str]]:
+        """Stories are per collection: the same wire copy in two collections is two stories."""
+        return {(c.passage.collection, c.passage.story_id or c.passage.doc_id) for c in self.members}
+
     def agrees_with(self, key: str) -> bool:
         return any(_same_answer(key, m.key) for m in self.members)
 
@@ -82,6 +103,32 @@ def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
         half = (SNIPPET_MAX_CHARS - (end - start)) // 2
         lo, hi = max(lo, start - max(half, 0)), min(hi, end + max(half, 0))
     return lo, passage.text[lo:hi]
+
+
+def time_filters(query: str, filters: Filters | None, as_of: dt.date | None) -> Filters:
+    """The request's filters with the dates the question's time words stand for, counted from
+    `as_of` (default today); explicit since/until win. Undated articles stay searchable: an
+    archive without dates still answers "this week" questions, and the reply says "undated"."""
+    filters = filters or Filters()
+    period = None if filters.since or filters.until else period_in(query, as_of or dt.date.today())
+    if period is None:
+        return filters
+    return dataclasses.replace(filters, since=period.since, until=period.until, keep_undated=True)
+
+
+def _dated_message(chosen: _Group, earlier: list[EarlierAnswer]) -> str:
+    """The reply's sentence about evidence: how many independent reports, from when, and what
+    older reports said instead."""
+    n = len(chosen.stories)
+    copies = len({(c.passage.collection, c.passage.doc_id) for c in chosen.members}) - n
+    text = f"Answer found in {n} {'independent reports' if n > 1 else 'report'}"
+    if copies:
+        text += f" ({copies} more {'copies' if copies > 1 else 'copy'} of the same {'stories' if n > 1 else 'story'})"
+    text += f", dated {chosen.date.isoformat()}." if chosen.date else " (undated: the article states no date)."
+    if earlier:
+        said = "; ".join(f"{e.answer} ({e.date.isoformat() if e.date else 'undated'})" for e in earlier)
+        text += f" Earlier reports: {said}."
+    return text
 
 
 class AnswerPipeline:
@@ -116,12 +163,15 @@ class AnswerPipeline:
         filters: Filters | None = None,
         query: str | None = None,
         boost_doc_ids: tuple[str, ...] = (),
+        as_of: dt.date | None = None,
     ) -> Answer:
         """`query` is what to search and read with when it differs from what the user typed
-        (a follow-up rewritten into a standalone question)."""
+        (a follow-up rewritten into a standalone question); `as_of` is the day relative time
+        in the question counts from (default today)."""
         t0 = time.perf_counter()
         question = question.strip()
         query = (query or question).strip()
+        filters = time_filters(query, filters, as_of)
         timings: dict[str, float] = {}
         passages = self.retriever.retrieve(query, top_k or self.top_k, filters, boost_doc_ids, timings)
 
@@ -140,7 +190,11 @@ class AnswerPipeline:
         if chosen is None or chosen.confidence < self.threshold:
             best_conf = chosen.confidence if chosen else 0.0
             suggestion = (
-                Suggestion(text=chosen.best.span.text, confidence=round(best_conf, 4), citation=self._cite(chosen.best))
+                Suggestion(
+                    text=chosen.best.span.text,
+                    confidence=round(best_conf, 4),
+                    citation=self._cite(chosen.best, self._outlets([chosen.best.passage])),
+                )
                 if chosen
                 else None
             )
@@ -152,19 +206,30 @@ class AnswerPipeline:
                 message=NOT_FOUND if passages else EMPTY_CORPUS,
                 citations=[],
                 suggestion=suggestion,
+                since=filters.since,
+                until=filters.until,
                 passages=passages,
                 passages_read=read,
                 timings_ms=timings,
             )
-        citations = [self._cite(c) for c in sorted(chosen.members, key=lambda c: c.confidence, reverse=True)]
-        n_docs = len({c.doc_id for c in citations})
+        chosen = self._newest(chosen, groups)
+        outlets = self._outlets(m.passage for g in groups for m in g.members)
+        earlier = [
+            EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets))
+            for g in sorted(groups, key=lambda g: g.newest, reverse=True)
+            if g is not chosen and g.date and g.date < (chosen.date or dt.date.min) and g.confidence >= self.threshold
+        ]
         return Answer(
             question=question,
             query=query,
             answer=chosen.best.span.text,
             confidence=round(chosen.confidence, 4),
-            message=f"Answer found in {n_docs} article{'s' if n_docs > 1 else ''}.",
-            citations=citations,
+            message=_dated_message(chosen, earlier),
+            citations=self._citations(chosen, outlets),
+            date=chosen.date,
+            earlier=earlier,
+            since=filters.since,
+            until=filters.until,
             passages=passages,
             passages_read=read,
             timings_ms=timings,
@@ -202,8 +267,33 @@ class AnswerPipeline:
         ]
         return max(contenders, key=lambda g: (g.newest, g.confidence))
 
+    def _newest(self, chosen: _Group, groups: list[_Group]) -> _Group:
+        """A confident answer from newer dated evidence replaces the chosen one: what was true
+        on the later date is the answer, the rest is history (`earlier`). Undated evidence
+        cannot be placed in time, so it never displaces a dated answer nor is displaced by one."""
+        if chosen.date is None:
+            return chosen
+        newer = [g for g in groups if g.date and g.newest > chosen.newest and g.confidence >= self.threshold]
+        return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else chosen
+
+    def _outlets(self, passages: Iterable[Passage]) -> Outlets:
+        """The stored copies of these passages' stories, each looked up in the passage's own
+        collection only: a citation never names a copy that another collection holds."""
+        wanted: dict[str, set[str]] = {}
+        for p in passages:
+            if p.story_id:
+                wanted.setdefault(p.collection, set()).add(p.story_id)
+        return {
+            (collection, story_id): copies
+            for collection, story_ids in wanted.items()
+            for story_id, copies in self.retriever.store.outlets(story_ids, collection).items()
+        }
+
+    def _citations(self, group: _Group, outlets: Outlets) -> list[Citation]:
+        return [self._cite(c, outlets) for c in sorted(group.members, key=lambda c: c.confidence, reverse=True)]
+
     @staticmethod
-    def _cite(candidate: _Candidate) -> Citation:
+    def _cite(candidate: _Candidate, outlets: Outlets) -> Citation:
         p, s = candidate.passage, candidate.span
         snippet_start, snippet = _snippet(p, s.start, s.end)
         return Citation(
@@ -218,4 +308,9 @@ class AnswerPipeline:
             text=snippet,
             snippet_start=p.start + snippet_start,
             confidence=round(candidate.confidence, 4),
+            also_published_by=[
+                Outlet(doc_id=o.doc_id, source=o.source, date=o.date)
+                for o in outlets.get((p.collection, p.story_id or ""), ())
+                if o.doc_id != p.doc_id
+            ],
         )

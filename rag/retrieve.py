@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 
 from index.embed import Embedder
-from index.store import Filters, Store
+from index.store import Filters, Store, StoredChunk
 from index.vectors import VectorIndex
 from rag.types import Passage
 
@@ -32,6 +32,7 @@ class Retriever:
         dense_weight: float = 1.0,
         bm25_weight: float = 1.0,
         boost_weight: float = 0.5,
+        one_copy_per_story: bool = True,
     ) -> None:
         self.store = store
         self.vectors = vectors
@@ -41,6 +42,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.boost_weight = boost_weight
+        self.one_copy_per_story = one_copy_per_story
 
     def retrieve(
         self,
@@ -80,7 +82,11 @@ class Retriever:
             for chunk_id, chunk in chunks.items():
                 if chunk.doc_id in boosted:
                     fused[chunk_id] += self.boost_weight / (self.rrf_k + 1)
-        ranked = sorted(chunks.values(), key=lambda c: fused[c.chunk_id], reverse=True)[:top_k]
+        ranked = sorted(chunks.values(), key=lambda c: fused[c.chunk_id], reverse=True)
+        stories = self._stories(ranked)
+        if self.one_copy_per_story:
+            ranked = _one_copy_per_story(ranked, stories)
+        ranked = ranked[:top_k]
         timings["fuse_ms"] = 1000 * (time.perf_counter() - t)
         return [
             Passage(
@@ -94,6 +100,33 @@ class Retriever:
                 end=c.end,
                 text=c.text,
                 score=round(fused[c.chunk_id], 6),
+                story_id=stories[(c.collection, c.doc_id)],
             )
             for c in ranked
         ]
+
+    def _stories(self, chunks: list[StoredChunk]) -> dict[tuple[str, str], str]:
+        """(collection, doc_id) → story_id, each looked up within its own collection."""
+        doc_ids: dict[str, list[str]] = {}
+        for c in chunks:
+            doc_ids.setdefault(c.collection, []).append(c.doc_id)
+        return {
+            (collection, doc_id): story_id
+            for collection, ids in doc_ids.items()
+            for doc_id, story_id in self.store.stories(ids, collection).items()
+        }
+
+
+def _one_copy_per_story(ranked: list[StoredChunk], stories: dict[tuple[str, str], str]) -> list[StoredChunk]:
+    """Passages of the best-ranked copy of each story only: another site's copy of the same
+    wire report adds no evidence, and would push other reporting out of the top-k. Several
+    passages of that one copy stay (an article may answer in its third paragraph). A story is
+    one collection's: copies in two collections are two stories, so what one caller reads never
+    depends on a collection it cannot read."""
+    reader_of: dict[tuple[str, str], str] = {}
+    kept = []
+    for chunk in ranked:
+        story = (chunk.collection, stories[(chunk.collection, chunk.doc_id)])
+        if reader_of.setdefault(story, chunk.doc_id) == chunk.doc_id:
+            kept.append(chunk)
+    return kept

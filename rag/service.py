@@ -107,13 +107,29 @@ class Services:
     @cached_property
     def ingestor(self) -> Ingestor:
         s = self.settings
-        return Ingestor(self.store, self.embedder, self.chunker, s.data_dir, s.vector_index, batch_docs=s.ingest_batch_docs)
+        return Ingestor(
+            self.store,
+            self.embedder,
+            self.chunker,
+            s.data_dir,
+            s.vector_index,
+            batch_docs=s.ingest_batch_docs,
+            story_threshold=s.story_threshold,
+        )
 
     @cached_property
     def retriever(self) -> Retriever:
         s = self.settings
         return Retriever(
-            self.store, self.vectors, self.embedder, s.retrieve_candidates, s.rrf_k, s.dense_weight, s.bm25_weight, s.followup_boost
+            self.store,
+            self.vectors,
+            self.embedder,
+            s.retrieve_candidates,
+            s.rrf_k,
+            s.dense_weight,
+            s.bm25_weight,
+            s.followup_boost,
+            one_copy_per_story=s.one_copy_per_story,
         )
 
     @cached_property

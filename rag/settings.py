@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     reader_stop_confidence: float = Field(0.9, ge=0, le=1, description="an answer this confident ends reading after the first pass")
     max_question_chars: int = 2000
 
+    # news: story clusters and feeds (docs/news.md)
+    story_threshold: float = Field(
+        0.5, gt=0, le=1, description="word-shingle Jaccard above which two articles are copies of one story"
+    )
+    one_copy_per_story: bool = Field(
+        True, description="retrieval reads one copy of each story, so republished copies do not crowd out other reports"
+    )
+    feed_timeout_seconds: float = Field(20.0, gt=0, description="per request, when fetching feeds and article pages")
+    feed_max_bytes: int = Field(5_000_000, ge=1024, description="a feed or page larger than this is skipped")
+    feed_user_agent: str = "rag-news/0.1 (+feed reader)"
+
     # conversations (multi-turn chat)
     conversation_ttl_seconds: float = Field(86400, gt=0, description="a conversation expires this long after its last turn")
     conversation_max_turns: int = Field(50, ge=1, description="older turns are dropped beyond this many")

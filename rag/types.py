@@ -18,6 +18,15 @@ class Passage(BaseModel):
     end: int
     text: str
     score: float = Field(description="fused retrieval score (reciprocal rank fusion)")
+    story_id: str | None = Field(None, description="the story cluster: copies of one wire report share it")
+
+
+class Outlet(BaseModel):
+    """Another published copy of the same story (the same wire report on another site)."""
+
+    doc_id: str
+    source: str | None
+    date: dt.date | None
 
 
 class Citation(BaseModel):
@@ -32,6 +41,17 @@ class Citation(BaseModel):
     text: str = Field(description="snippet of the article around the answer")
     snippet_start: int = Field(description="offset of the snippet in the article text")
     confidence: float
+    also_published_by: list[Outlet] = Field(
+        default_factory=list, description="the other stored copies of this story: one report, not independent confirmations"
+    )
+
+
+class EarlierAnswer(BaseModel):
+    """What older evidence said, when it differs from the answer given."""
+
+    answer: str
+    date: dt.date | None
+    citations: list[Citation]
 
 
 class Suggestion(BaseModel):
@@ -53,6 +73,12 @@ class Answer(BaseModel):
     suggestion: Suggestion | None = Field(
         None, description="when `answer` is null: the best candidate span, under the threshold, and its passage"
     )
+    date: dt.date | None = Field(None, description="date of the newest article the answer comes from; null: undated evidence")
+    earlier: list[EarlierAnswer] = Field(
+        default_factory=list, description="different answers from older articles, newest first (the answer is the newest evidence's)"
+    )
+    since: dt.date | None = Field(None, description="articles searched were dated on or after this (request or the question's time words)")
+    until: dt.date | None = Field(None, description="articles searched were dated on or before this")
     passages: list[Passage]
     passages_read: int = Field(
         0, description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer"

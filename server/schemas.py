@@ -48,6 +48,9 @@ NonBlankText = Annotated[str, AfterValidator(_not_blank)]
 
 class AskRequest(RetrievalOptions):
     question: NonBlankText = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["Who is the French President?"])
+    as_of: dt.date | None = Field(
+        None, description="the day relative time in the question ('this week', 'last month', 'latest') counts from; default today"
+    )
 
 
 def describe_validation_error(exc: RequestValidationError) -> str:

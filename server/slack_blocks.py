@@ -63,6 +63,8 @@ def citation_heading(n: int, citation: Citation) -> str:
     parts = [citation.date.isoformat() if citation.date else "undated"]
     if citation.source:
         parts.append(escape(citation.source))
+    if citation.also_published_by:
+        parts.append("also published by " + ", ".join(escape(o.source or o.doc_id) for o in citation.also_published_by))
     return f"*[{n}] {escape(citation.title)}* — {', '.join(parts)}"
 
 

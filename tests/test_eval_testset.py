@@ -65,3 +65,18 @@ def test_seed_set_is_valid_and_grounded_in_the_articles():
             assert any(g in texts[d] for g in q.answers), (q.id, d)
             covered.add(d)
     assert covered == set(texts)
+
+
+def test_time_set_is_dated_and_grounded_in_its_corpus():
+    """The time-sensitive set: every question has its `as_of`, every gold answer is in a listed
+    article, and every article it leans on is dated (from a header or its dateline)."""
+    from index.parse import parse_file
+
+    ts = load_testset(REPO / "eval" / "time_qa.jsonl")
+    assert not ts.errors and len(ts.items) >= 12
+    articles = {p.stem: a for p in (REPO / "eval" / "time_corpus").glob("*.txt") for a in parse_file(p)}
+    assert all(a.date for a in articles.values())
+    for q in ts.items:
+        assert q.as_of is not None, q.id
+        for gold in q.answers:
+            assert any(gold in articles[d].text for d in q.doc_ids), (q.id, gold)

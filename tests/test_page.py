@@ -45,6 +45,23 @@ HOSTILE_ARTICLE = {
     ),
 }
 
+WIRE = (
+    "Volunteers in Skarvik finished restoring the lamp of the old lighthouse on Saturday, ninety years after it was "
+    "first lit. The restoration was led by the glassmaker Oona Brekke, who rebuilt the lens from 212 salvaged prisms. "
+    "The lighthouse will be open to visitors on Sundays from May, the harbour society said."
+)
+# one wire story run by two outlets, and a fact that changed between two dates
+NEWS_ARTICLES = [
+    {"doc_id": "skarvik-gull", "title": "Lighthouse lamp shines again", "date": "2025-03-03", "source": "The Daily Gull",
+     "text": WIRE},
+    {"doc_id": "skarvik-heron", "title": "Skarvik light restored", "date": "2025-03-04", "source": "Heron Post",
+     "text": WIRE + " Heron Post readers can send us their photos of the lighthouse."},
+    {"doc_id": "skarvik-keeper-2022", "title": "New keeper", "date": "2022-06-01", "source": "The Daily Gull",
+     "text": "The Skarvik harbour society appointed Lars Moen as keeper of the lighthouse on Wednesday."},
+    {"doc_id": "skarvik-keeper-2025", "title": "Keeper retires", "date": "2025-04-01", "source": "The Daily Gull",
+     "text": "The Skarvik harbour society appointed Mette Dahl as keeper of the lighthouse on Monday, after Lars Moen retired."},
+]
+
 
 @pytest.fixture(scope="module")
 def page_server(tmp_path_factory) -> str:
@@ -52,6 +69,7 @@ def page_server(tmp_path_factory) -> str:
     for seed in SEEDS_DIR.iterdir():
         shutil.copy(seed, corpus / seed.name)
     (corpus / "harbour-festival.json").write_text(json.dumps(HOSTILE_ARTICLE))
+    (corpus / "skarvik.json").write_text(json.dumps(NEWS_ARTICLES))
     settings = Settings(data_dir=tmp_path_factory.mktemp("page-data"))
     services = Services(settings)
     assert not services.ingestor.ingest_paths([corpus]).failed
@@ -141,3 +159,16 @@ def test_markup_in_questions_and_articles_is_shown_as_text(page):
     sync_api.expect(citation.locator(".passage")).to_contain_text("<script>window.pwned = 1</script><img src=x")
     assert page.locator("#conversation script, #conversation img").count() == 0
     assert page.evaluate("window.pwned") is None
+
+
+def test_dates_earlier_answers_and_other_outlets_are_shown(page):
+    expect = sync_api.expect
+    copy = _ask(page, "Who rebuilt the lens of the Skarvik lighthouse?")
+    expect(copy.locator(".answer-text")).to_contain_text("Oona Brekke")
+    expect(copy.locator(".answer-message")).to_contain_text(re.compile(r"dated 2025-03-0[34]"))
+    copy.locator(".citation summary").first.click()
+    expect(copy.locator(".cite-also").first).to_have_text(re.compile(r"^Also published by: (Heron Post \(2025-03-04\)|The Daily Gull \(2025-03-03\))$"))
+
+    keeper = _ask(page, "Who did the Skarvik harbour society appoint as keeper of the lighthouse?")
+    expect(keeper.locator(".answer-text")).to_contain_text("Mette Dahl")
+    expect(keeper.locator(".answer-message")).to_contain_text("dated 2025-04-01. Earlier reports: Lars Moen (2022-06-01).")

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from cli.main import main as cli_main
 from rag.service import Services
 from rag.settings import REPO_ROOT, Settings
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Outlet
 from server.slack import EVENTS_PATH, SlackBot, SlackConfigError, check_settings
 from server.slack_blocks import escape, marked_snippet, render_blocks, render_text
 from server.slack_dedupe import SeenEvents
@@ -57,6 +57,13 @@ def test_answer_blocks_bold_answer_confidence_and_numbered_citations():
     headings = [b["text"]["text"].split("\n")[0] for b in blocks if b["type"] == "section"][1:]
     assert headings == ["*[1] EU &lt;sanctions&gt; &amp; Russia* — 2025-09-09, Example News",
                         "*[2] Second* — 2025-09-09, Example News"]
+
+
+def test_a_citation_names_the_other_outlets_of_its_story():
+    c = citation().model_copy(update={"also_published_by": [Outlet(doc_id="d2", source="Heron <Post>", date=None)]})
+    blocks = render_blocks(answer("Ursula von der Leyen", [c]))
+    heading = [b["text"]["text"].split("\n")[0] for b in blocks if b["type"] == "section"][1]
+    assert heading.endswith("Example News, also published by Heron &lt;Post&gt;")
 
 
 def test_not_found_is_said_plainly_without_citations():

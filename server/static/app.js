@@ -47,6 +47,11 @@ function citationItem(citation, number) {
   );
   const where = `${citation.source || citation.doc_id} · characters ${citation.start}–${citation.end}`;
   details.append(summary, highlightedPassage(citation), el("p", "cite-meta", where));
+  const copies = citation.also_published_by || [];
+  if (copies.length) {
+    const outlets = copies.map((o) => `${o.source || o.doc_id} (${o.date || "undated"})`).join(", ");
+    details.append(el("p", "cite-also", `Also published by: ${outlets}`));
+  }
   const item = el("li");
   item.append(details);
   return item;
