@@ -10,6 +10,7 @@ import pytest
 
 from index.chunk import Chunker
 from index.store import Filters, Store, valid_collection
+from index.stories import StoryClusterer
 from index.vectors import VectorIndex
 from tests.test_store import DIM, _article, _vectors
 
@@ -37,6 +38,18 @@ CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
 END;
 INSERT INTO meta VALUES ('generation', '7');
 """
+# The story table issue 17's news work added before collections (copied as it was).
+OLD_NEWS = """
+CREATE TABLE news (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    story_id TEXT NOT NULL, minhash BLOB NOT NULL, byline TEXT
+);
+CREATE INDEX news_by_story ON news(story_id);
+"""
+WIRE = (
+    "Engineers in Kestrel finished replacing all 140 steel cables of the harbour bridge on Monday, eight months after "
+    "cracks were found during a routine inspection. The work cost 32 million euros, four million more than planned."
+)
 
 
 def _put(store: Store, doc_id: str, text: str, collection: str, seed: int = 0) -> None:
@@ -124,3 +137,59 @@ def test_an_old_data_directory_migrates_into_default_on_first_open(tmp_path):
     assert store.keyword_search("Merkel", 5) == []
     store.close()
     Store(path).close()  # a second open finds nothing to migrate
+
+
+def _put_story(store: Store, clusterer: StoryClusterer, doc_id: str, text: str, collection: str) -> str:
+    """What the ingestor does for one article: assign its story, then commit both together."""
+    article = _article(doc_id, text)
+    chunks = Chunker(max_tokens=16, overlap_tokens=0).chunk(article)
+    story = clusterer.assign(article, collection)
+    store.upsert([(article, chunks, _vectors(len(chunks), 0))], collection=collection, stories={doc_id: (story.story_id, story.minhash)})
+    clusterer.committed()
+    return story.story_id
+
+
+def test_stories_and_their_outlets_stay_inside_one_collection(store):
+    clusterer = StoryClusterer(store)
+    assert _put_story(store, clusterer, "gull", WIRE, "news") == "gull"
+    assert _put_story(store, clusterer, "heron", "Bridge reopens. " + WIRE, "news") == "gull", "a copy joins the story"
+    # the same copy in another collection, even under the same doc_id, starts that collection's own story
+    assert _put_story(store, clusterer, "kite", WIRE, "support") == "kite"
+    assert _put_story(store, clusterer, "gull", WIRE, "support") == "kite"
+    assert store.stories(["gull", "heron"], "news") == {"gull": "gull", "heron": "gull"}
+    assert store.stories(["gull", "kite", "unknown"], "support") == {"gull": "kite", "kite": "kite", "unknown": "unknown"}
+    assert [o.doc_id for o in store.outlets(["gull"], "news")["gull"]] == ["gull", "heron"]
+    assert [o.doc_id for o in store.outlets(["kite", "gull"], "support")["kite"]] == ["gull", "kite"]
+    assert store.outlets(["gull"], "support") == {"gull": []}, "a story id of news names nothing in support"
+    # a fresh clusterer (another process) rebuilds the same per-collection view from the stored rows
+    assert _put_story(store, StoryClusterer(store), "tern", WIRE + " Our reporter will follow it.", "support") == "kite"
+
+    assert store.delete("gull", "news")
+    assert [d for d, _, _ in store.story_signatures("news")] == ["heron"], "deleting a document deletes its story row"
+    assert sorted(d for d, _, _ in store.story_signatures("support")) == ["gull", "kite", "tern"]
+
+
+def test_story_rows_from_before_collections_move_into_default(tmp_path):
+    path = tmp_path / "rag.sqlite3"
+    con = sqlite3.connect(path)
+    con.executescript(OLD_SCHEMA + OLD_NEWS)
+    vector = np.ones(DIM, np.float32).tobytes()
+    minhash = np.arange(128, dtype=np.uint32).tobytes()
+    for doc_id in ("old", "copy"):
+        con.execute("INSERT INTO documents VALUES (?, 'Old', '2024-01-02', 'wire', NULL, 'h', 'Merkel met Macron.', 't')", (doc_id,))
+        con.execute("INSERT INTO news VALUES (?, 'old', ?, 'A. Writer')", (doc_id, minhash))
+    con.execute("INSERT INTO chunks VALUES (41, 'old', 0, 0, 18, 4, 'Merkel met Macron.', ?)", (vector,))
+    con.commit()
+    con.close()
+
+    store = Store(path)
+    assert store.stories(["old", "copy"]) == {"old": "old", "copy": "old"}, "story rows move into default"
+    assert sorted(store.story_signatures()) == [("copy", "old", minhash), ("old", "old", minhash)], "signatures kept"
+    assert store.delete("copy") and store.stories(["copy"]) == {"copy": "copy"}, "a delete takes its story row along"
+    # writing still works (a foreign key onto the no longer unique documents.doc_id would refuse it)
+    assert _put_story(store, StoryClusterer(store), "old", "Merkel met Macron.", "other") == "old"
+    assert [o.doc_id for o in store.outlets(["old"])["old"]] == ["old"], "the other collection's copy is not an outlet"
+    store.close()
+    again = Store(path)  # a second open finds nothing to migrate
+    assert sorted(d for d, _, _ in again.story_signatures()) == ["old"]
+    again.close()

@@ -161,13 +161,16 @@ def test_rag_ingest_and_watch_from_the_command_line(tmp_path, monkeypatch, capsy
         site.put_feed("/feed.xml", "Daily Gull", items[:1])
         feed_file = tmp_path / "gull.rss"
         feed_file.write_text(site._pages["/feed.xml"][0].decode())
-        assert main(["ingest", "-q", str(feed_file), site.url + "/news/ferry.html"]) == 0
-        assert "2 added" in capsys.readouterr().out
+        assert main(["ingest", "-q", "--collection", "gull", str(feed_file), site.url + "/news/ferry.html"]) == 0
+        assert "2 added, 0 updated, 0 unchanged" in capsys.readouterr().out
         site.put_feed("/feed.xml", "Daily Gull", items)
-        assert main(["watch", site.url + "/feed.xml", "--every", "1s", "--max-polls", "2"]) == 0
+        assert main(["watch", site.url + "/feed.xml", "--every", "1s", "--max-polls", "2", "--collection", "gull"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    # the bridge item is unchanged because it is looked up in the same collection it went into
     assert lines[0].startswith("poll 1:") and "1 unchanged" in lines[0] and "1 added" in lines[0], lines
     assert lines[1].startswith("poll 2:") and "not modified" in lines[1], lines
+    assert main(["docs"]) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == ["gull"] * 3
     assert main(["watch", "feed.xml"]) == 2, "a feed to watch must be a URL"
 
 
@@ -177,16 +180,19 @@ def test_rag_serve_watches_a_feed_and_answers_from_new_items(tmp_path, monkeypat
     with NewsSite() as site:
         site.put_feed("/feed.xml", "Daily Gull", publish(site, BRIDGE))
         assert main(["ingest", "-q", site.url + "/feed.xml"]) == 0
-        with ServeProcess(data, tmp_path / "serve.log", "--watch", site.url + "/feed.xml", "--every", "1s") as server:
+        watch = ("--watch", site.url + "/feed.xml", "--every", "1s", "--collection", "gull")
+        with ServeProcess(data, tmp_path / "serve.log", *watch) as server:
             site.put_feed("/feed.xml", "Daily Gull", publish(site, BRIDGE, LIBRARY))
             deadline = time.monotonic() + 60
-            while doc_id_for("gull-library") not in {d["doc_id"] for d in httpx.get(server.url + "/v1/documents").json()}:
+            new = ("gull", doc_id_for("gull-library"))
+            while new not in {(d["collection"], d["doc_id"]) for d in httpx.get(server.url + "/v1/documents").json()}:
                 assert time.monotonic() < deadline, server.log()
                 time.sleep(0.5)
             reply = httpx.post(server.url + "/v1/ask", json={"question": "Until what time will the Kestrel library open on weekdays?"}, timeout=60)
     answer = reply.json()
     assert answer["answer"] and "22:00" in answer["answer"]
     assert answer["date"] == "2025-03-06" and answer["citations"][0]["doc_id"] == doc_id_for("gull-library")
+    assert answer["citations"][0]["collection"] == "gull", "rag serve --watch --collection"
 
 
 
