@@ -322,3 +322,48 @@ def test_cli_ingests_lists_and_deletes_by_collection(tmp_path):
     assert missing.returncode == 2 and "in the collection 'desk'" in missing.stderr
     bad = rag("ingest", "--collection", "a/b", str(seed))
     assert bad.returncode == 2 and "invalid collection name" in bad.stderr
+
+
+def test_a_wire_story_in_two_collections_is_two_stories_and_never_names_the_other_copy(world):
+    """The same wire report, uploaded over HTTP into news (twice: two outlets) and into wire (once,
+    under the same doc_id as one news copy): each collection clusters its own copies, and no
+    citation, story count or `also_published_by` reveals the other collection's copy."""
+    from tests.test_news_answers import WIRE
+
+    def copy(doc_id: str, source: str, headline: str, paragraphs: tuple[str, ...]) -> dict:
+        return {"doc_id": doc_id, "title": headline, "date": "2025-03-03", "source": source, "text": "\n\n".join(paragraphs)}
+
+    news_copies = [
+        copy("kestrel-wire", "The Daily Gull", "Harbour bridge cables replaced", WIRE),
+        copy("kestrel-heron", "Heron Post", "Kestrel bridge to reopen Thursday", WIRE[:4]),
+    ]
+    wire_copy = copy("kestrel-wire", "Kestrel Wire", "Bridge repairs done, says city", WIRE)
+    for collection, documents in (("news", news_copies), ("wire", [wire_copy])):
+        r = _post(world, "admin", "/v1/documents", {"collection": collection, "documents": documents})
+        assert r.status_code == 200 and len(r.json()["added"]) == len(documents), r.text
+    store = world["services"].store
+    news_story = set(store.stories(["kestrel-wire", "kestrel-heron"], "news").values())
+    assert len(news_story) == 1, "an upload over HTTP is clustered like `rag ingest`"
+    assert store.stories(["kestrel-wire"], "wire") == {"kestrel-wire": "kestrel-wire"}, "its own story in wire"
+
+    question = {"question": "How many steel cables of the harbour bridge were replaced?"}
+    copies_in = {"news": {"kestrel-wire", "kestrel-heron"}, "wire": {"kestrel-wire"}}
+    try:
+        for readable in (["wire"], ["news"], ["news", "wire"]):
+            answer = _post(world, _reader(frozenset(readable)), "/v1/ask", question).json()
+            assert "140" in (answer["answer"] or ""), (readable, answer["answer"])
+            cited = [c for c in answer["citations"] if c["doc_id"] in copies_in[c["collection"]]]
+            assert {c["collection"] for c in cited} == set(readable), "each readable collection has its own copy to cite"
+            for citation in cited:
+                others = copies_in[citation["collection"]] - {citation["doc_id"]}
+                assert {o["doc_id"] for o in citation["also_published_by"]} == others, (readable, citation)
+                assert "Kestrel Wire" not in {o["source"] for o in citation["also_published_by"]}
+            if readable == ["wire"]:
+                assert answer["message"].startswith("Answer found in 1 report,"), answer["message"]
+    finally:
+        for collection, doc_ids in copies_in.items():
+            for doc_id in doc_ids:
+                r = httpx.delete(world["url"] + f"/v1/documents/{doc_id}?collection={collection}", headers=_auth(world, "admin"))
+                assert r.status_code == 200, r.text
+    left = store.story_signatures("news") + store.story_signatures("wire")
+    assert not [doc_id for doc_id, _, _ in left if doc_id.startswith("kestrel-")], "deleting a document deletes its story row"
