@@ -145,7 +145,10 @@ def test_not_found_is_a_distinct_state(page):
     missing = _ask(page, "What is the capital of Australia?")
     sync_api.expect(missing.locator(".answer")).to_have_class(re.compile(r"\bnot-found\b"))
     sync_api.expect(missing.locator(".answer-text")).to_have_text("Not found in the corpus")
-    sync_api.expect(missing.locator(".citation")).to_have_count(0)
+    sync_api.expect(missing.locator(".answer > .citations")).to_have_count(0)  # nothing is cited as an answer
+    hints = missing.locator(".suggestion")  # the reader's best span below the threshold, if it had one
+    if hints.count():
+        sync_api.expect(hints.locator(".suggestion-label")).to_contain_text("not an answer")
 
 
 def test_markup_in_questions_and_articles_is_shown_as_text(page):
