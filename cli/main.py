@@ -438,7 +438,8 @@ def cmd_eval_reader(args, settings: Settings) -> int:
         from eval.plots import plot_tradeoff
         from rag.reader.calibrate import tradeoff
 
-        rows = tradeoff(reader.calibration, score.scored, np.round(np.arange(0.0, 1.0001, 0.01), 3))
+        grid = np.union1d(np.round(np.arange(0.0, 1.0001, 0.01), 3), [reader.calibration.threshold])
+        rows = tradeoff(reader.calibration, score.scored, grid)
         plot_tradeoff(rows, reader.calibration.threshold, f"{args.file.name}, {settings.reader_model.name}", args.curve)
         summary["curve"] = str(args.curve)
     if args.json:

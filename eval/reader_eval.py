@@ -51,6 +51,8 @@ class ReaderScore:
     n: int
     exact_match: float
     f1: float
+    has_answer_exact_match: float | None  # over the answerable questions only (SQuAD 2.0's HasAns)
+    has_answer_f1: float | None
     no_answer_rate: float  # share of questions the calibrated reader declines
     answerable_declined: float | None  # share of answerable questions declined (None when there are none)
     n_unanswerable: int
@@ -72,7 +74,7 @@ def score_reader(reader: Reader, questions: list[SquadQuestion], progress: bool 
     if blank:
         raise ValueError(f"{blank} of {len(questions)} questions have only empty gold answers: the file's answers are missing")
     cal = reader.calibration
-    em = f1 = 0.0
+    answerable_em = 0.0
     declined = {True: 0, False: 0}  # answerable -> how many declined
     count = {True: 0, False: 0}
     predictions: dict[str, str] = {}
@@ -88,13 +90,13 @@ def score_reader(reader: Reader, questions: list[SquadQuestion], progress: bool 
             declined[answerable] += abstains
             predictions[q.id] = "" if abstains else p.text
             if answerable:
-                em += best_over_golds(exact_match, p.text, q.answers)
-                f1 += (span_f1 := best_over_golds(f1_score, p.text, q.answers))
-                scored.append(Scored(p.margin, True, span_f1))
+                answerable_em += best_over_golds(exact_match, p.text, q.answers)
+                scored.append(Scored(p.margin, True, best_over_golds(f1_score, p.text, q.answers)))
             else:
                 scored.append(Scored(p.margin, False, 0.0))
-                em += abstains
-                f1 += abstains
+    answerable_f1 = sum(s.f1 for s in scored if s.answerable)
+    em = answerable_em + declined[False]  # an unanswerable question is right, EM and F1, when declined
+    f1 = answerable_f1 + declined[False]
     elapsed = time.perf_counter() - t0
     n = len(questions)
 
@@ -105,6 +107,8 @@ def score_reader(reader: Reader, questions: list[SquadQuestion], progress: bool 
         n=n,
         exact_match=round(100 * em / n, 2),
         f1=round(100 * f1 / n, 2),
+        has_answer_exact_match=share(answerable_em, count[True]),
+        has_answer_f1=share(answerable_f1, count[True]),
         no_answer_rate=round(100 * (declined[True] + declined[False]) / n, 2),
         answerable_declined=share(declined[True], count[True]),
         n_unanswerable=count[False],

@@ -20,6 +20,15 @@ def seeds_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def reader():
+    """The shipped reader alone, loaded once for every test that reads with it directly."""
+    from rag.reader.model import Reader
+
+    s = Settings()
+    return Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride)
+
+
+@pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory) -> Settings:
     """Settings over a fresh data directory holding the ingested seed corpus."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("seed-data"))

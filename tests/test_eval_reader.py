@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.reader.model import Reader
 from rag.reader.squad import load_squad, split_by_article
-from rag.settings import REPO_ROOT, Settings
+from rag.settings import REPO_ROOT
 
 DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 DEV = DATASETS / "squad-v1.1-dev.json.zip"
@@ -21,12 +20,6 @@ DEV = DATASETS / "squad-v1.1-dev.json.zip"
 def eval_reader(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "cli.main", "eval-reader", *args], env=env, capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def reader() -> Reader:
-    s = Settings()
-    return Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride)
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,9 @@ import pytest
 
 from rag.reader.model import Reader
 from rag.reader.squad import best_over_golds, f1_score, load_squad, split_by_article
-from rag.settings import REPO_ROOT, Settings
+from rag.settings import REPO_ROOT
 
 SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
-
-
-@pytest.fixture(scope="module")
-def reader() -> Reader:
-    s = Settings()
-    return Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride)
 
 
 @pytest.fixture(scope="module")
