@@ -1,0 +1,186 @@
+"""`rag serve --ray local --replicas 2`: the same app on Ray Serve, on a real local Ray cluster
+(127.0.0.1, started by the command in a child process and stopped with it).
+
+Two replicas answer the seed questions exactly as `rag serve` does; both pick up an ingest
+without a restart; a replica killed with SIGKILL under load is replaced by Serve, later
+requests are answered and no request hangs. Replica processes are found in /proc as the
+command's descendants named `ray::ServeReplica…` (Ray sets that process title).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.service import Services
+from rag.settings import REPO_ROOT, Settings
+from tests.serve_process import ServeProcess
+
+QUESTIONS = [json.loads(line)["question"] for line in (REPO_ROOT / "eval" / "seeds_qa.jsonl").read_text().splitlines() if line.strip()]
+CLIENT_TIMEOUT = 90.0  # past the Serve proxy's own request timeout (2 x RAG_MODEL_TIMEOUT_SECONDS = 60 s)
+REPLICA_LOG = re.compile(r"ServeReplica:rag-news:rag-news pid=(\d+)\).*POST /v1/ask 200")
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:  # exited meanwhile
+                continue
+            found[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmdline)
+    return found
+
+
+def descendants(pid: int) -> dict[int, str]:
+    processes, found, frontier = _processes(), {}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, cmdline) in processes.items():
+            if ppid == parent and child not in found:
+                found[child] = cmdline
+                frontier.append(child)
+    return found
+
+
+def replica_pids(server: ServeProcess) -> set[int]:
+    return {pid for pid, cmdline in descendants(server.proc.pid).items() if cmdline.startswith("ray::ServeReplica")}
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} after {timeout} s")
+
+
+def ask(url: str, question: str, client: httpx.Client | None = None) -> dict:
+    response = (client or httpx).post(f"{url}/v1/ask", json={"question": question}, timeout=CLIENT_TIMEOUT)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def ray_server(seed_settings, tmp_path_factory):
+    """`rag serve --ray local --replicas 2` over a copy of the seed index (the tests ingest into it)."""
+    root = tmp_path_factory.mktemp("ray-serve")
+    data_dir = root / "data"
+    shutil.copytree(seed_settings.data_dir, data_dir)
+    os.environ["RAY_DEDUP_LOGS"] = "0"  # every replica's log line reaches the command's log at once (the child inherits it)
+    try:
+        server = ServeProcess(data_dir, root / "serve.log", cli_args=("--ray", "local", "--replicas", "2"))
+    finally:
+        del os.environ["RAY_DEDUP_LOGS"]
+    server.data_dir = data_dir
+    cluster: dict[int, str] = {}
+    try:
+        server.wait_ready(timeout=300)
+        wait_for(lambda: len(replica_pids(server)) == 2, 120, "two replicas not running")
+        cluster = descendants(server.proc.pid)
+        yield server
+    finally:
+        server.stop(timeout=120)
+        # SIGTERM takes the whole local cluster down with the command
+        try:
+            wait_for(lambda: not set(cluster) & set(_processes()), 60, "cluster processes still running")
+        finally:
+            for pid in set(cluster) & set(_processes()):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_two_replicas_answer_the_seed_questions_as_rag_serve_does(ray_server, live_server):
+    with ThreadPoolExecutor(2) as pool:
+        served = list(pool.map(lambda q: ask(ray_server.url, q), QUESTIONS))
+    plain = [ask(live_server, q) for q in QUESTIONS]
+    for question, a, b in zip(QUESTIONS, served, plain):
+        assert a["answer"] == b["answer"], question
+        assert abs(a["confidence"] - b["confidence"]) <= 1e-4, question
+        assert [(c["doc_id"], c["start"], c["end"]) for c in a["citations"]] == [
+            (c["doc_id"], c["start"], c["end"]) for c in b["citations"]
+        ], question
+
+    def replicas_that_answered() -> set[int] | None:  # each replica logs its answers, with its pid, through the command
+        pids = {int(pid) for pid in REPLICA_LOG.findall(ray_server.log())}
+        return pids if len(pids) == 2 else None
+
+    assert wait_for(replicas_that_answered, 30, "one replica answered everything") == replica_pids(ray_server)
+
+
+def test_replicas_pick_up_an_ingest_without_a_restart(ray_server, tmp_path):
+    article = tmp_path / "quillbury.txt"
+    article.write_text(
+        "title: Quillbury harbour reopens\ndate: 2026-01-02\n\n"
+        "The harbour of Quillbury reopened on Tuesday. The mayor of Quillbury, Ottoline Brack, cut the ribbon.\n"
+    )
+    services = Services(Settings(data_dir=ray_server.data_dir))
+    assert services.ingestor.ingest_paths([article]).added == ["quillbury"]
+    services.store.close()
+    with ThreadPoolExecutor(2) as pool:  # several requests, so both replicas answer some
+        answers = list(pool.map(lambda _: ask(ray_server.url, "Who is the mayor of Quillbury?"), range(8)))
+    for answer in answers:
+        assert answer["answer"] == "Ottoline Brack"
+        assert answer["citations"][0]["doc_id"] == "quillbury"
+
+
+def test_a_replica_killed_under_load_is_replaced_and_no_request_hangs(ray_server):
+    results: list[tuple[float, float, int | str]] = []  # (sent, done, HTTP status or error)
+    stop = threading.Event()
+
+    def client(offset: int) -> None:
+        with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
+            n = offset
+            while not stop.is_set():
+                sent = time.monotonic()
+                try:
+                    outcome: int | str = http.post(f"{ray_server.url}/v1/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).status_code
+                except httpx.HTTPError as exc:
+                    outcome = type(exc).__name__
+                results.append((sent, time.monotonic(), outcome))
+                n += 1
+
+    before = replica_pids(ray_server)
+    clients = [threading.Thread(target=client, args=(n * 7,), daemon=True) for n in range(4)]
+    for thread in clients:
+        thread.start()
+    time.sleep(5)
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    killed_at = time.monotonic()
+    try:
+        replacement = wait_for(lambda: (replica_pids(ray_server) - before) or None, 180, "the killed replica was not replaced")
+        replaced_at = time.monotonic()
+        time.sleep(5)  # load goes on with the replacement in the pool
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(CLIENT_TIMEOUT + 10)
+    assert not any(thread.is_alive() for thread in clients), "a request hung"
+
+    in_flight = [outcome for sent, done, outcome in results if sent <= killed_at <= done]
+    between = [outcome for sent, done, outcome in results if killed_at < sent < replaced_at]
+    after = [outcome for sent, done, outcome in results if sent > replaced_at]
+    print(
+        f"\nreplica {victim} killed; replaced by {sorted(replacement)} after {replaced_at - killed_at:.1f} s; "
+        f"in flight at the kill: {in_flight}; sent while it was replaced: {len(between)}, "
+        f"outcomes {sorted(set(map(str, between)))}; sent after: {len(after)}, outcomes {sorted(set(map(str, after)))}"
+    )
+    assert not any(outcome in ("ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout") for _, _, outcome in results)
+    assert set(in_flight) <= {200, 500}, in_flight  # the killed replica's in-flight requests fail fast, the others finish
+    assert between and between.count(200) >= len(between) // 2, "the surviving replica did not carry the load"
+    assert after and all(outcome == 200 for outcome in after)
+    assert len(replica_pids(ray_server)) == 2
