@@ -79,6 +79,13 @@ class RagNews:
         return create_app(self.settings)
 
 
+def build(args: dict[str, Any]) -> serve.Application:
+    """The application builder a Serve config file names (`import_path: server.ray_serve:build`,
+    deploy/rayservice.yaml): settings from the RAG_* environment of the cluster's nodes, replicas
+    and autoscaling from the config's deployment section. `rag serve --ray` needs no config file."""
+    return RagNews.bind(Settings())
+
+
 def deploy(settings: Settings, scaling: Scaling) -> str:
     """Start Serve's HTTP proxy on settings.host:port and run the app on the connected cluster
     (index/ray_cluster.connect); returns once every initial replica is ready, with the URL."""
