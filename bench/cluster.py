@@ -73,7 +73,14 @@ def ingest(corpus: Path, data_dir: Path, ray: bool) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr[-2000:]}")
     chunks = int(re.search(r"(\d+) chunks\.$", done.stdout.strip()).group(1))
-    result = {"chunks": chunks, "wall_seconds": round(seconds, 1), "chunks_per_s_wall": round(chunks / seconds, 1)}
+    result = {
+        "chunks": chunks,
+        "wall_seconds": round(seconds, 1),
+        "chunks_per_s_wall": round(chunks / seconds, 1),
+        # docs/scale.md sizes the store from these
+        "store_bytes_per_chunk": round(sum(p.stat().st_size for p in data_dir.glob("rag.sqlite3*")) / chunks),
+        "snapshot_bytes_per_chunk": round(sum(p.stat().st_size for p in data_dir.glob("vectors-*.faiss")) / chunks),
+    }
     if ray and (m := _RAY_SUMMARY.search(done.stdout)):  # the command's own figure: cluster start-up excluded
         result["chunks_per_s_in_command"] = float(m.group(3))
     return result
