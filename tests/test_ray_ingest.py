@@ -1,7 +1,8 @@
 """`rag ingest --ray local` on a real local Ray cluster (127.0.0.1, started and stopped by the
 command) builds the same index as the plain ingest of the same files: same documents, chunk
 ids, offsets and texts, vectors within 1e-5, a FAISS snapshot at the store's generation that
-searches alike; a broken file is reported by name and skipped in both.
+searches alike; a broken file is reported by name and skipped in both. Killed with SIGKILL
+mid-way, it leaves each document wholly old or wholly new, as the plain ingest does.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rag.service import Services
 from rag.settings import Settings
 from tests.serve_process import RAG, rag_env
 from tests.support import SEEDS_DIR
+from tests.test_reliability_ingest import BATCH, DOCS, check_answers, check_consistent, corpora, kill_ingest, run_ingest  # noqa: F401
 
 GENERATED = 300
 FILES = 6  # the generated articles are spread over several files, so parsing runs as several tasks
@@ -82,3 +84,21 @@ def test_ray_ingest_builds_the_same_index_as_the_plain_ingest(corpus, tmp_path):
     assert np.array_equal(ray_index.search(queries, 5)[1], plain_index.search(queries, 5)[1])
     served = Services(Settings(data_dir=ray_dir)).vectors  # what `rag serve` loads
     assert served.generation == snapshot_generation and len(served) == len(ray_vectors)
+
+
+def test_kill_9_during_a_ray_ingest_leaves_each_document_old_or_new(corpora, tmp_path):
+    """The Ray ingest commits through the plain ingest's transactions: the same guarantee, checked
+    the same way (tests/test_reliability_ingest.py), with the kill after 3 of 8 batches."""
+    root, old, new, base = corpora
+    data_dir = tmp_path / "data"
+    shutil.copytree(base, data_dir)
+
+    got_in = kill_ingest(data_dir, root / "v2", 3, options=("--ray", "local"))
+
+    updated = check_consistent(data_dir, old, new)
+    assert updated % BATCH == 0 and updated == min(got_in, DOCS // BATCH) * BATCH
+    check_answers(data_dir)
+    rerun = run_ingest(data_dir, root / "v2")
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{DOCS - updated} updated, {updated} unchanged" in rerun.stdout
+    assert check_consistent(data_dir, old, new) == DOCS
