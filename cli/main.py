@@ -94,7 +94,7 @@ def _ray_ingest(args, settings: Settings, services, paths: list[Path]):
     from index.ray_ingest import ray_ingest
 
     try:
-        result = ray_ingest(paths, services.ingestor, settings, actors=args.actors, progress=not args.quiet)
+        result = ray_ingest(paths, services.ingestor, services.embedder_factory(), actors=args.actors, progress=not args.quiet)
     finally:
         disconnect()
     return result.report, result.summary()

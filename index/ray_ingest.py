@@ -5,8 +5,8 @@ of Ray Data actors that each load the model once; parsing and chunking run as Ra
 tasks. The vectors come back to this process, which writes them through the store's single
 writer in the same document transactions as `rag ingest` (Ingestor.commit), in file order,
 and then the same FAISS snapshot: the index is the one a plain ingest builds, and a kill -9
-leaves every document wholly old or wholly new. Workers read the files and the driver
-writes the data directory, so on several machines both live on storage every node mounts.
+leaves every document wholly old or wholly new. Workers read the article files, so on several
+machines those live on storage every node mounts; only this process opens the data directory.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,10 @@ import ray
 import ray.data
 
 from index.chunk import Chunker
+from index.embed import Embedder
 from index.ingest import IngestReport, Ingestor, parse_or_reason, unique_articles
 from index.parse import find_article_files
 from index.types import Article, Chunk
-from rag.settings import Settings
 
 
 @dataclass
@@ -81,10 +81,8 @@ class EmbedChunks:
     """A Ray Data actor: loads the embedding model once (as `rag serve` does), then embeds
     batches of documents' chunks; each row gets its vectors as float32 bytes."""
 
-    def __init__(self, settings: Settings) -> None:
-        from rag.service import Services
-
-        self.embedder = Services(settings).embedder
+    def __init__(self, make_embedder: Callable[[], Embedder]) -> None:
+        self.embedder = make_embedder()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
         texts = [text[s:e] for text, starts, ends in zip(batch["text"], batch["starts"], batch["ends"]) for s, e in zip(starts, ends)]
@@ -97,18 +95,18 @@ class EmbedChunks:
 
 
 def _embedded(
-    ingestor: Ingestor, articles: list[Article], settings: Settings, actors: int
+    ingestor: Ingestor, articles: list[Article], make_embedder: Callable[[], Embedder], actors: int
 ) -> Iterator[tuple[Article, list[Chunk], np.ndarray]]:
     """Chunk and embed on the cluster; yields in the articles' order (so chunk ids match a plain ingest)."""
     by_id = {a.doc_id: a for a in articles}
     dataset = (
         ray.data.from_items([_article_row(a) for a in articles])
-        .map(_chunk, fn_args=(settings.chunk_tokens, settings.chunk_overlap_tokens))
+        .map(_chunk, fn_args=(ingestor.chunker.max_tokens, ingestor.chunker.overlap_tokens))
         .map_batches(
             EmbedChunks,
-            fn_constructor_args=(settings,),
-            batch_size=settings.ingest_batch_docs,
-            concurrency=actors,
+            fn_constructor_args=(make_embedder,),
+            batch_size=ingestor.batch_docs,
+            compute=ray.data.ActorPoolStrategy(size=actors),
             num_cpus=1,
         )
     )
@@ -122,11 +120,14 @@ def _embedded(
         yield article, chunks, np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(chunks), dim)
 
 
-def ray_ingest(paths: list[Path], ingestor: Ingestor, settings: Settings, actors: int | None = None, progress: bool = True) -> RayIngestReport:
+def ray_ingest(
+    paths: list[Path], ingestor: Ingestor, make_embedder: Callable[[], Embedder], actors: int | None = None, progress: bool = True
+) -> RayIngestReport:
     """Ingest `paths` through the connected Ray cluster (index/ray_cluster.connect) into `ingestor`'s store.
 
-    `actors`: embedding actors (default: one per CPU of the cluster). Raises FileNotFoundError
-    before anything runs if a path is missing."""
+    `make_embedder`: builds, in each actor, the embedder `ingestor` uses (picklable, e.g. a
+    functools.partial of Embedder). `actors`: embedding actors (default one per CPU of the
+    cluster). Raises FileNotFoundError before anything runs if a path is missing."""
     files = find_article_files(paths)
     t0 = time.perf_counter()
     context = ray.data.DataContext.get_current()
@@ -141,7 +142,7 @@ def ray_ingest(paths: list[Path], ingestor: Ingestor, settings: Settings, actors
     )
     todo = ingestor.changed(articles, report)
     batch: list[tuple[Article, list[Chunk], np.ndarray]] = []
-    for item in _embedded(ingestor, todo, settings, actors) if todo else ():
+    for item in _embedded(ingestor, todo, make_embedder, actors) if todo else ():
         batch.append(item)
         if len(batch) == ingestor.batch_docs:
             ingestor.commit(batch, report)

@@ -9,6 +9,7 @@ command's descendants named `ray::ServeReplica…` (Ray sets that process title)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,32 +77,69 @@ def ask(url: str, question: str, client: httpx.Client | None = None) -> dict:
     return response.json()
 
 
-@pytest.fixture(scope="module")
-def ray_server(seed_settings, tmp_path_factory):
-    """`rag serve --ray local --replicas 2` over a copy of the seed index (the tests ingest into it)."""
-    root = tmp_path_factory.mktemp("ray-serve")
-    data_dir = root / "data"
-    shutil.copytree(seed_settings.data_dir, data_dir)
+@contextlib.contextmanager
+def ray_serve(data_dir: Path, log_path: Path, *options: str, replicas: int = 2) -> Iterator[ServeProcess]:
+    """`rag serve --ray local OPTIONS` over `data_dir`, ready with `replicas` replicas; on exit,
+    SIGTERM, and every process of its local cluster must be gone."""
     os.environ["RAY_DEDUP_LOGS"] = "0"  # every replica's log line reaches the command's log at once (the child inherits it)
     try:
-        server = ServeProcess(data_dir, root / "serve.log", cli_args=("--ray", "local", "--replicas", "2"))
+        server = ServeProcess(data_dir, log_path, cli_args=("--ray", "local", *options))
     finally:
         del os.environ["RAY_DEDUP_LOGS"]
     server.data_dir = data_dir
     cluster: dict[int, str] = {}
     try:
         server.wait_ready(timeout=300)
-        wait_for(lambda: len(replica_pids(server)) == 2, 120, "two replicas not running")
+        wait_for(lambda: len(replica_pids(server)) == replicas, 120, f"{replicas} replicas not running")
         cluster = descendants(server.proc.pid)
         yield server
     finally:
         server.stop(timeout=120)
-        # SIGTERM takes the whole local cluster down with the command
         try:
             wait_for(lambda: not set(cluster) & set(_processes()), 60, "cluster processes still running")
         finally:
             for pid in set(cluster) & set(_processes()):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def ray_server(seed_settings, tmp_path_factory):
+    """`rag serve --ray local --replicas 2` over a copy of the seed index (the tests ingest into it)."""
+    root = tmp_path_factory.mktemp("ray-serve")
+    shutil.copytree(seed_settings.data_dir, root / "data")
+    with ray_serve(root / "data", root / "serve.log", "--replicas", "2") as server:
+        yield server
+
+
+class Load:
+    """`clients` threads asking back to back until stop(); `results` fills with (sent, done, HTTP
+    status or error name). Each request is bounded by CLIENT_TIMEOUT, so stop() returns."""
+
+    def __init__(self, url: str, clients: int) -> None:
+        self.url = url
+        self.results: list[tuple[float, float, int | str]] = []
+        self._stop = threading.Event()
+        self.threads = [threading.Thread(target=self._client, args=(n * 7,), daemon=True) for n in range(clients)]
+        for thread in self.threads:
+            thread.start()
+
+    def _client(self, offset: int) -> None:
+        with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
+            n = offset
+            while not self._stop.is_set():
+                sent = time.monotonic()
+                try:
+                    outcome: int | str = http.post(f"{self.url}/v1/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).status_code
+                except httpx.HTTPError as exc:
+                    outcome = type(exc).__name__
+                self.results.append((sent, time.monotonic(), outcome))
+                n += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self.threads:
+            thread.join(CLIENT_TIMEOUT + 10)
+        assert not any(thread.is_alive() for thread in self.threads), "a request hung"
 
 
 def test_two_replicas_answer_the_seed_questions_as_rag_serve_does(ray_server, live_server):
@@ -138,25 +177,8 @@ def test_replicas_pick_up_an_ingest_without_a_restart(ray_server, tmp_path):
 
 
 def test_a_replica_killed_under_load_is_replaced_and_no_request_hangs(ray_server):
-    results: list[tuple[float, float, int | str]] = []  # (sent, done, HTTP status or error)
-    stop = threading.Event()
-
-    def client(offset: int) -> None:
-        with httpx.Client(timeout=CLIENT_TIMEOUT) as http:
-            n = offset
-            while not stop.is_set():
-                sent = time.monotonic()
-                try:
-                    outcome: int | str = http.post(f"{ray_server.url}/v1/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).status_code
-                except httpx.HTTPError as exc:
-                    outcome = type(exc).__name__
-                results.append((sent, time.monotonic(), outcome))
-                n += 1
-
     before = replica_pids(ray_server)
-    clients = [threading.Thread(target=client, args=(n * 7,), daemon=True) for n in range(4)]
-    for thread in clients:
-        thread.start()
+    load = Load(ray_server.url, 4)
     time.sleep(5)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
@@ -166,10 +188,8 @@ def test_a_replica_killed_under_load_is_replaced_and_no_request_hangs(ray_server
         replaced_at = time.monotonic()
         time.sleep(5)  # load goes on with the replacement in the pool
     finally:
-        stop.set()
-        for thread in clients:
-            thread.join(CLIENT_TIMEOUT + 10)
-    assert not any(thread.is_alive() for thread in clients), "a request hung"
+        load.stop()
+    results = load.results
 
     in_flight = [outcome for sent, done, outcome in results if sent <= killed_at <= done]
     between = [outcome for sent, done, outcome in results if killed_at < sent < replaced_at]
@@ -184,3 +204,17 @@ def test_a_replica_killed_under_load_is_replaced_and_no_request_hangs(ray_server
     assert between and between.count(200) >= len(between) // 2, "the surviving replica did not carry the load"
     assert after and all(outcome == 200 for outcome in after)
     assert len(replica_pids(ray_server)) == 2
+
+
+@pytest.mark.slow
+def test_autoscaling_adds_a_replica_under_load(seed_settings, tmp_path):
+    """--min-replicas 1 --max-replicas 2: more requests in flight than one replica's target
+    (RAG_MODEL_CONCURRENCY) make Serve start the second replica, and every request is answered."""
+    shutil.copytree(seed_settings.data_dir, tmp_path / "data")
+    with ray_serve(tmp_path / "data", tmp_path / "serve.log", "--min-replicas", "1", "--max-replicas", "2", replicas=1) as server:
+        load = Load(server.url, 12)
+        try:
+            wait_for(lambda: len(replica_pids(server)) == 2, 240, "no second replica under load")
+        finally:
+            load.stop()
+        assert load.results and {outcome for _, _, outcome in load.results} == {200}
