@@ -58,13 +58,15 @@ def cmd_ingest(args, settings: Settings) -> int:
     from index.parse import find_article_files
 
     paths = [Path(p) for p in args.paths]
+    if args.actors is not None and not args.ray:
+        raise UsageError("--actors needs --ray ADDRESS")
     try:
         find_article_files(paths)  # a missing path fails here, before any model loads
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     services = _services(settings)
     if args.ray:
-        report, summary = _ray_ingest(args, settings, services, paths)
+        report, summary = _ray_ingest(args, services, paths)
     else:
         report = services.ingestor.ingest_paths(paths, progress=not args.quiet)
         summary = report.summary()
@@ -85,7 +87,7 @@ def _connect_ray(address: str) -> None:
         raise UsageError(str(exc)) from None
 
 
-def _ray_ingest(args, settings: Settings, services, paths: list[Path]):
+def _ray_ingest(args, services, paths: list[Path]):
     """Parse, chunk and embed on the cluster; this process writes the store, as `rag ingest` does."""
     if args.actors is not None and args.actors < 1:
         raise UsageError("--actors must be at least 1")
@@ -188,6 +190,8 @@ def cmd_serve(args, settings: Settings) -> int:
     from server.logging_json import log_config
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    if not args.ray and (args.replicas != 1 or args.min_replicas is not None or args.max_replicas is not None):
+        raise UsageError("--replicas, --min-replicas and --max-replicas need --ray ADDRESS")
     _check_slack(settings)
     if not settings.db_path.exists():
         raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")

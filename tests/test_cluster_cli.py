@@ -35,6 +35,8 @@ def test_the_plain_ingest_never_imports_ray(tmp_path):
         (["ingest", "--ray", "local", "--actors", "0", str(SEEDS_DIR)], "--actors must be at least 1"),
         (["serve", "--ray", "local", "--replicas", "0"], "--replicas must be at least 1"),
         (["serve", "--ray", "local", "--min-replicas", "3", "--max-replicas", "2"], "--min-replicas <= --max-replicas"),
+        (["serve", "--replicas", "2"], "need --ray ADDRESS"),
+        (["ingest", "--actors", "2", str(SEEDS_DIR)], "--actors needs --ray ADDRESS"),
     ],
 )
 def test_bad_cluster_options_are_usage_errors(args, message, seed_settings):
