@@ -26,6 +26,7 @@ import pytest
 
 from rag.service import Services
 from rag.settings import REPO_ROOT, Settings
+from tests.processes import descendants, processes, wait_for
 from tests.serve_process import ServeProcess
 
 QUESTIONS = [json.loads(line)["question"] for line in (REPO_ROOT / "eval" / "seeds_qa.jsonl").read_text().splitlines() if line.strip()]
@@ -33,42 +34,8 @@ CLIENT_TIMEOUT = 90.0  # past the Serve proxy's own request timeout (2 x RAG_MOD
 REPLICA_LOG = re.compile(r"ServeReplica:rag-news:rag-news pid=(\d+)\).*POST /v1/ask 200")
 
 
-def _processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, command line), from /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:  # exited meanwhile
-                continue
-            found[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmdline)
-    return found
-
-
-def descendants(pid: int) -> dict[int, str]:
-    processes, found, frontier = _processes(), {}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, (ppid, cmdline) in processes.items():
-            if ppid == parent and child not in found:
-                found[child] = cmdline
-                frontier.append(child)
-    return found
-
-
 def replica_pids(server: ServeProcess) -> set[int]:
     return {pid for pid, cmdline in descendants(server.proc.pid).items() if cmdline.startswith("ray::ServeReplica")}
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.5)
-    raise TimeoutError(f"{what} after {timeout} s")
 
 
 def ask(url: str, question: str, client: httpx.Client | None = None) -> dict:
@@ -96,9 +63,9 @@ def ray_serve(data_dir: Path, log_path: Path, *options: str, replicas: int = 2) 
     finally:
         server.stop(timeout=120)
         try:
-            wait_for(lambda: not set(cluster) & set(_processes()), 60, "cluster processes still running")
+            wait_for(lambda: not set(cluster) & set(processes()), 60, "cluster processes still running")
         finally:
-            for pid in set(cluster) & set(_processes()):
+            for pid in set(cluster) & set(processes()):
                 os.kill(pid, signal.SIGKILL)
 
 
