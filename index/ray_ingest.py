@@ -1,8 +1,8 @@
 """`rag ingest --ray ADDRESS PATH...`: the plain ingest's steps spread over a Ray cluster.
 
 Embedding is the CPU-bound part of an ingest and parallel by nature, so it runs in a pool
-of Ray Data actors that each load the model once; parsing and chunking run as Ray Data
-tasks. The vectors come back to this process, which writes them through the store's single
+of Ray Data actors that each load the model once; parsing runs as Ray Data tasks, and
+chunking (a map that Ray Data fuses into the actors' stage) just before the embedding. The vectors come back to this process, which writes them through the store's single
 writer in the same document transactions as `rag ingest` (Ingestor.commit), in file order,
 and then the same FAISS snapshot: the index is the one a plain ingest builds, and a kill -9
 leaves every document wholly old or wholly new. Workers read the article files, so on several
