@@ -14,9 +14,11 @@ class ClusterError(RuntimeError):
 
 
 def connect(address: str, num_cpus: int | None = None) -> None:
-    """`local`: a throwaway single-node cluster on 127.0.0.1 that ends with this process (no
-    dashboard: on a small machine it costs memory and CPU for nothing); `auto`: the cluster
-    this node belongs to (`ray start`); `ray://host:port`: a remote cluster through Ray Client."""
+    """`local`: a throwaway single-node cluster on this machine that ends with this process (no
+    dashboard: on a small machine it costs memory and CPU for nothing; Ray's own ports use the
+    node's address, as Ray insists, behind its token authentication, while the HTTP proxy of
+    `rag serve --ray` binds RAG_HOST, 127.0.0.1 by default); `auto`: the cluster this node
+    belongs to (`ray start`); `ray://host:port`: a remote cluster through Ray Client."""
     try:
         import ray
     except ImportError:
@@ -29,7 +31,6 @@ def connect(address: str, num_cpus: int | None = None) -> None:
             address="local",
             num_cpus=num_cpus,
             include_dashboard=False,
-            _node_ip_address="127.0.0.1",
             configure_logging=False,
         )
         return

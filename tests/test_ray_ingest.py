@@ -1,5 +1,5 @@
-"""`rag ingest --ray local` on a real local Ray cluster (127.0.0.1, started and stopped by the
-command) builds the same index as the plain ingest of the same files: same documents, chunk
+"""`rag ingest --ray local` on a real local Ray cluster (this machine only, started and stopped by
+the command) builds the same index as the plain ingest of the same files: same documents, chunk
 ids, offsets and texts, vectors within 1e-5, a FAISS snapshot at the store's generation that
 searches alike; a broken file is reported by name and skipped in both. Killed with SIGKILL
 mid-way, it leaves each document wholly old or wholly new, as the plain ingest does.

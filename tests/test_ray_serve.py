@@ -1,5 +1,6 @@
 """`rag serve --ray local --replicas 2`: the same app on Ray Serve, on a real local Ray cluster
-(127.0.0.1, started by the command in a child process and stopped with it).
+(this machine only, started by the command in a child process and stopped with it); every
+request goes to Serve's proxy on 127.0.0.1.
 
 Two replicas answer the seed questions exactly as `rag serve` does; both pick up an ingest
 without a restart; a replica killed with SIGKILL under load is replaced by Serve, later
