@@ -70,17 +70,50 @@ def cmd_ingest(args, settings: Settings) -> int:
     from index.parse import find_article_files
 
     paths = [Path(p) for p in args.paths]
+    if args.actors is not None and not args.ray:
+        raise UsageError("--actors needs --ray ADDRESS")
     try:
         find_article_files(paths)  # a missing path fails here, before any model loads
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     services = _services(settings)
-    report = services.ingestor.ingest_paths(paths, progress=not args.quiet, collection=args.collection)
+    if args.ray:
+        report, summary = _ray_ingest(args, services, paths)
+    else:
+        report = services.ingestor.ingest_paths(paths, progress=not args.quiet, collection=args.collection)
+        summary = report.summary()
     for path, reason in report.failed:
         print(f"skipped {reason}" if reason.startswith(path) else f"skipped {path}: {reason}", file=sys.stderr)
     docs, chunks = services.store.counts()
-    print(f"{report.summary()} into {args.collection}. The index holds {docs} documents, {chunks} chunks.")
+    print(f"{summary} into {args.collection}. The index holds {docs} documents, {chunks} chunks.")
     return 1 if report.failed else 0
+
+
+def _connect_ray(address: str) -> None:
+    """Ray is imported only here, under --ray: the plain commands never load it."""
+    from index.ray_cluster import ClusterError, connect
+
+    try:
+        connect(address)
+    except ClusterError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _ray_ingest(args, services, paths: list[Path]):
+    """Parse, chunk and embed on the cluster; this process writes the store, as `rag ingest` does."""
+    if args.actors is not None and args.actors < 1:
+        raise UsageError("--actors must be at least 1")
+    _connect_ray(args.ray)
+    from index.ray_cluster import disconnect
+    from index.ray_ingest import ray_ingest
+
+    try:
+        result = ray_ingest(
+            paths, services.ingestor, services.embedder_factory(), actors=args.actors, progress=not args.quiet, collection=args.collection
+        )
+    finally:
+        disconnect()
+    return result.report, result.summary()
 
 
 def cmd_delete(args, settings: Settings) -> int:
@@ -208,6 +241,8 @@ def cmd_serve(args, settings: Settings) -> int:
     from server.logging_json import log_config
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    if not args.ray and (args.replicas != 1 or args.min_replicas is not None or args.max_replicas is not None):
+        raise UsageError("--replicas, --min-replicas and --max-replicas need --ray ADDRESS")
     _check_slack(settings)
     if settings.keys_file is not None:
         from server.keys import load_keys_file
@@ -215,6 +250,8 @@ def cmd_serve(args, settings: Settings) -> int:
         load_keys_file(settings.keys_file)  # a broken keys file is one line before any model loads
     if not settings.db_path.exists():
         raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")
+    if args.ray:
+        return _ray_serve(args, settings)
     logging.config.dictConfig(log_config(settings.log_format))
     services = _services(settings)
     services.warm_up()  # a corrupt index or missing model fails here, as one line (see main), before binding
@@ -226,6 +263,30 @@ def cmd_serve(args, settings: Settings) -> int:
         access_log=False,  # server/middleware.py writes the access log, with route, duration and request id
         timeout_graceful_shutdown=30,
     )
+    return 0
+
+
+def _ray_serve(args, settings: Settings) -> int:
+    """The same app on Ray Serve replicas; the data directory is made absolute because replicas
+    (on other machines too) open it by path."""
+    try:
+        from server.ray_serve import Scaling
+    except ImportError:
+        raise UsageError('Ray is not installed: pip install -e ".[cluster]" (see docs/scale.md)') from None
+    try:
+        scaling = Scaling(args.replicas, args.min_replicas, args.max_replicas, args.replica_cpus)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    from index.ray_cluster import disconnect
+    from server.ray_serve import deploy, wait_for_stop
+
+    _connect_ray(args.ray)
+    try:
+        url = deploy(settings.model_copy(update={"data_dir": settings.data_dir.resolve()}), scaling)
+        print(f"serving on {url} through Ray Serve ({args.ray}); Ctrl-C stops", file=sys.stderr, flush=True)
+        wait_for_stop()
+    finally:
+        disconnect()
     return 0
 
 
@@ -379,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help=".txt .md .html .json .jsonl files, or folders of them")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--collection", type=_collection, default="default", help="the collection to add them to (default: default)")
+    p.add_argument("--ray", metavar="ADDRESS", help="parse, chunk and embed on a Ray cluster: local, auto or ray://HOST:PORT (docs/scale.md)")
+    p.add_argument("--actors", type=int, help="with --ray: embedding actors (default one per cluster CPU)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("delete", help="remove one document from the index")
@@ -416,6 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the HTTP API, chat page and Slack endpoint")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--ray", metavar="ADDRESS", help="run the app's replicas on Ray Serve: local, auto or ray://HOST:PORT (docs/scale.md)")
+    p.add_argument("--replicas", type=int, default=1, help="with --ray: replicas (the initial number when autoscaling)")
+    p.add_argument("--min-replicas", type=int, help="with --ray: autoscale down to this many")
+    p.add_argument("--max-replicas", type=int, help="with --ray: autoscale up to this many")
+    p.add_argument("--replica-cpus", type=float, default=1.0, help="with --ray: CPUs reserved per replica")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no HTTP server; see README, Slack)")

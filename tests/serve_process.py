@@ -34,13 +34,14 @@ def rag_env(data_dir: Path, **settings: str) -> dict[str, str]:
 class ServeProcess:
     """`rag serve` started with Popen; stderr goes to a file the test can read as it grows."""
 
-    def __init__(self, data_dir: Path, log_path: Path, **settings: str) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, cli_args: tuple[str, ...] = (), **settings: str) -> None:
+        """`cli_args`: more `rag serve` options (e.g. `--ray local --replicas 2`)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [str(RAG), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [str(RAG), "serve", "--host", "127.0.0.1", "--port", str(self.port), *cli_args],
             env=rag_env(data_dir, **settings),
             stdout=self._log,
             stderr=subprocess.STDOUT,
