@@ -5,14 +5,14 @@ PIP := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser run test ingest serve bench loadtest clean
+.PHONY: install browser run test ingest serve bench bench-cluster loadtest clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	# pinned CPU build first: an unpinned torch would pull a multi-GB CUDA build
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e ".[test,cluster]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -48,6 +48,10 @@ $(PEER_VENV)/.installed: bench/peer-requirements.txt
 # every figure of the Performance section: table on stdout, bench/out/results.{json,md}, bench/out/bench.png
 bench: install $(PEER_VENV)/.installed
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# plain vs `--ray local` on this machine: ingest chunks/s, answers/s with 1 and 2 Serve replicas (docs/scale.md)
+bench-cluster: install
+	$(PY) -m bench.cluster $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

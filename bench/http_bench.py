@@ -39,8 +39,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(data_dir: Path, log_path: Path, env: dict[str, str] | None = None, ready_timeout: float = 240.0) -> Iterator[Server]:
+def serve(
+    data_dir: Path, log_path: Path, env: dict[str, str] | None = None, ready_timeout: float = 240.0, extra_args: tuple[str, ...] = ()
+) -> Iterator[Server]:
     """`rag serve` on a free loopback port over `data_dir`; stopped (SIGTERM, then SIGKILL) on exit.
+    `extra_args`: more `rag serve` options (bench/cluster.py: `--ray local --replicas N`).
 
     Rate limiting is switched off: the benchmark is one client that means to saturate the server.
     """
@@ -54,7 +57,7 @@ def serve(data_dir: Path, log_path: Path, env: dict[str, str] | None = None, rea
         "RAG_LOG_FORMAT": "text",
         **(env or {}),
     }
-    cmd = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
@@ -74,7 +77,7 @@ def serve(data_dir: Path, log_path: Path, env: dict[str, str] | None = None, rea
         finally:
             proc.terminate()
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=90)  # a Ray Serve app drains its replicas first
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)

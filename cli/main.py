@@ -74,18 +74,26 @@ def cmd_ingest(args, settings: Settings) -> int:
     paths = [Path(p) for p in args.paths if not is_url(p)]
     feeds = [p for p in paths if p.is_file() and is_feed_file(p)]
     files = [p for p in paths if p not in feeds]
+    if args.actors is not None and not args.ray:
+        raise UsageError("--actors needs --ray ADDRESS")
+    if args.ray and (urls or feeds):
+        raise UsageError("--ray ingests files and folders; read feeds and URLs with the plain `rag ingest`")
     try:
         find_article_files(files)  # a missing path fails here, before any model loads
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
     services = _services(settings)
-    report = services.ingestor.ingest_paths(files, progress=not args.quiet, collection=args.collection) if files else None
-    if urls or feeds:
-        report = _read_feeds(services, settings, urls, feeds, report, args.collection)
+    if args.ray:
+        report, summary = _ray_ingest(args, services, files)
+    else:
+        report = services.ingestor.ingest_paths(files, progress=not args.quiet, collection=args.collection) if files else None
+        if urls or feeds:
+            report = _read_feeds(services, settings, urls, feeds, report, args.collection)
+        summary = report.summary()
     for path, reason in report.failed:
         print(f"skipped {reason}" if reason.startswith(path) else f"skipped {path}: {reason}", file=sys.stderr)
     docs, chunks = services.store.counts()
-    print(f"{report.summary()} into {args.collection}. The index holds {docs} documents, {chunks} chunks.")
+    print(f"{summary} into {args.collection}. The index holds {docs} documents, {chunks} chunks.")
     return 1 if report.failed else 0
 
 
@@ -142,6 +150,33 @@ def cmd_watch(args, settings: Settings) -> int:
     finally:
         watcher.reader.fetcher.close()
     return 0
+
+
+def _connect_ray(address: str) -> None:
+    """Ray is imported only here, under --ray: the plain commands never load it."""
+    from index.ray_cluster import ClusterError, connect
+
+    try:
+        connect(address)
+    except ClusterError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _ray_ingest(args, services, paths: list[Path]):
+    """Parse, chunk and embed on the cluster; this process writes the store, as `rag ingest` does."""
+    if args.actors is not None and args.actors < 1:
+        raise UsageError("--actors must be at least 1")
+    _connect_ray(args.ray)
+    from index.ray_cluster import disconnect
+    from index.ray_ingest import ray_ingest
+
+    try:
+        result = ray_ingest(
+            paths, services.ingestor, services.embedder_factory(), actors=args.actors, progress=not args.quiet, collection=args.collection
+        )
+    finally:
+        disconnect()
+    return result.report, result.summary()
 
 
 def cmd_delete(args, settings: Settings) -> int:
@@ -275,6 +310,10 @@ def cmd_serve(args, settings: Settings) -> int:
     from server.logging_json import log_config
 
     settings = settings.model_copy(update={"host": args.host or settings.host, "port": args.port or settings.port})
+    if not args.ray and (args.replicas != 1 or args.min_replicas is not None or args.max_replicas is not None):
+        raise UsageError("--replicas, --min-replicas and --max-replicas need --ray ADDRESS")
+    if args.ray and args.watch:
+        raise UsageError("--watch polls inside `rag serve`; with --ray, run `rag watch FEED...` beside it (replicas pick up what it ingests)")
     _check_slack(settings)
     if settings.keys_file is not None:
         from server.keys import load_keys_file
@@ -283,6 +322,8 @@ def cmd_serve(args, settings: Settings) -> int:
     every = _check_watch(args.watch, args.every) if args.watch else None
     if not settings.db_path.exists():
         raise StoreError(f"no index at {settings.db_path}: build it with `rag ingest seeds/` (or set RAG_DATA_DIR)")
+    if args.ray:
+        return _ray_serve(args, settings)
     logging.config.dictConfig(log_config(settings.log_format))
     services = _services(settings)
     services.warm_up()  # a corrupt index or missing model fails here, as one line (see main), before binding
@@ -306,6 +347,30 @@ def _watch_in_background(watcher) -> None:
 
     log = logging.getLogger("rag.watch")
     threading.Thread(target=watcher.run, kwargs={"say": log.info}, name="feed-watch", daemon=True).start()
+
+
+def _ray_serve(args, settings: Settings) -> int:
+    """The same app on Ray Serve replicas; the data directory is made absolute because replicas
+    (on other machines too) open it by path."""
+    try:
+        from server.ray_serve import Scaling
+    except ImportError:
+        raise UsageError('Ray is not installed: pip install -e ".[cluster]" (see docs/scale.md)') from None
+    try:
+        scaling = Scaling(args.replicas, args.min_replicas, args.max_replicas, args.replica_cpus)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    from index.ray_cluster import disconnect
+    from server.ray_serve import deploy, wait_for_stop
+
+    _connect_ray(args.ray)
+    try:
+        url = deploy(settings.model_copy(update={"data_dir": settings.data_dir.resolve()}), scaling)
+        print(f"serving on {url} through Ray Serve ({args.ray}); Ctrl-C stops", file=sys.stderr, flush=True)
+        wait_for_stop()
+    finally:
+        disconnect()
+    return 0
 
 
 def _check_slack(settings: Settings) -> None:
@@ -462,6 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--collection", type=_collection, default="default", help="the collection to add them to (default: default)")
+    p.add_argument("--ray", metavar="ADDRESS", help="parse, chunk and embed on a Ray cluster: local, auto or ray://HOST:PORT (docs/scale.md)")
+    p.add_argument("--actors", type=int, help="with --ray: embedding actors (default one per cluster CPU)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("delete", help="remove one document from the index")
@@ -510,6 +577,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="append", metavar="FEED", help="also poll this feed URL and ingest its items (repeatable)")
     p.add_argument("--every", default="15m", help="poll interval for --watch feeds (default 15m)")
     p.add_argument("--collection", type=_collection, default="default", help="the collection --watch feeds go to (default: default)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run the app's replicas on Ray Serve: local, auto or ray://HOST:PORT (docs/scale.md)")
+    p.add_argument("--replicas", type=int, default=1, help="with --ray: replicas (the initial number when autoscaling)")
+    p.add_argument("--min-replicas", type=int, help="with --ray: autoscale down to this many")
+    p.add_argument("--max-replicas", type=int, help="with --ray: autoscale up to this many")
+    p.add_argument("--replica-cpus", type=float, default=1.0, help="with --ray: CPUs reserved per replica")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("slack", help="run the Slack bot over Socket Mode (no HTTP server; see README, Slack)")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from index.chunk import Chunker
@@ -14,7 +16,7 @@ from index.embed import Embedder
 from index.parse import ParseError, find_article_files, parse_file
 from index.store import DEFAULT_COLLECTION, Store, valid_collection
 from index.stories import StoryClusterer
-from index.types import Article
+from index.types import Article, Chunk
 from index.vectors import write_snapshot
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,36 @@ class IngestReport:
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         return ", ".join(parts) + f"; {self.chunks} chunks embedded"
+
+
+def parse_or_reason(path: Path) -> list[Article] | str:
+    """A file's articles, or why it cannot be read: one bad file must not stop an ingest."""
+    try:
+        return parse_file(path)
+    except (ParseError, OSError) as exc:
+        return str(exc)
+
+
+def unique_articles(
+    parsed: Iterable[tuple[Path, list[Article] | str]], report: IngestReport, names: dict[Path, str] | None = None
+) -> list[Article]:
+    """The parsed articles in file order; failed files and repeated doc_ids go to `report.failed`.
+    `names` (an upload's file names) stand for the paths of temporary copies, in the report and
+    in the stored articles."""
+    articles: list[Article] = []
+    seen: dict[str, str] = {}
+    for path, result in parsed:
+        name = (names or {}).get(path, str(path))
+        if isinstance(result, str):
+            report.failed.append((name, result.replace(str(path), name)))
+            continue
+        for article in result:
+            if article.doc_id in seen:
+                report.failed.append((name, f"duplicate doc_id {article.doc_id!r} (also in {seen[article.doc_id]})"))
+                continue
+            seen[article.doc_id] = name
+            articles.append(article if names is None else replace(article, path=name))
+    return articles
 
 
 class Ingestor:
@@ -78,21 +110,7 @@ class Ingestor:
         stand for the paths, in the report and the stored articles, of temporary copies."""
         valid_collection(collection)
         report = IngestReport()
-        articles: list[Article] = []
-        seen: dict[str, str] = {}
-        for path in files:
-            name = (names or {}).get(path, str(path))
-            try:
-                parsed = parse_file(path)
-            except (ParseError, OSError) as exc:
-                report.failed.append((name, str(exc).replace(str(path), name)))
-                continue
-            for article in parsed:
-                if article.doc_id in seen:
-                    report.failed.append((name, f"duplicate doc_id {article.doc_id!r} (also in {seen[article.doc_id]})"))
-                    continue
-                seen[article.doc_id] = name
-                articles.append(article if names is None else replace(article, path=name))
+        articles = unique_articles(((path, parse_or_reason(path)) for path in files), report, names)
         self.ingest_articles(articles, report, progress, collection)
         return report
 
@@ -105,15 +123,7 @@ class Ingestor:
     ) -> IngestReport:
         valid_collection(collection)
         report = report or IngestReport()
-        # new chunk sizes or another embedding model make every stored chunk stale
-        recipe = f"{self.chunker.recipe}|{self.embedder.model_name}"
-        todo = []
-        for article in articles:
-            if self.store.is_current(article, recipe, collection):
-                report.unchanged.append(article.doc_id)
-            else:
-                todo.append(article)
-        chunked = [(a, self.chunker.chunk(a)) for a in todo]
+        chunked = [(a, self.chunker.chunk(a)) for a in self.changed(articles, report, collection)]
         bar = tqdm(total=sum(len(c) for _, c in chunked), unit="chunk", desc="embedding", disable=not progress)
         for lo in range(0, len(chunked), self.batch_docs):
             batch = chunked[lo : lo + self.batch_docs]
@@ -123,21 +133,43 @@ class Ingestor:
             for article, chunks in batch:
                 items.append((article, chunks, vectors[offset : offset + len(chunks)]))
                 offset += len(chunks)
-                existed = self.store.document(article.doc_id, collection) is not None
-                (report.updated if existed else report.added).append(article.doc_id)
-            with self._commit_lock:
-                assigned = {a.doc_id: self.stories.assign(a, collection) for a, _ in batch}
-                try:
-                    self.store.upsert(items, recipe, collection, {d: (s.story_id, s.minhash) for d, s in assigned.items()})
-                except BaseException:
-                    self.stories.reset()
-                    raise
-                self.stories.committed()
-            report.chunks += len(texts)
+            self.commit(items, report, collection)
             bar.update(len(texts))
         bar.close()
         self.write_snapshot()  # a no-op when current; after a crash between commit and snapshot, the rerun writes it
         return report
+
+    @property
+    def recipe(self) -> str:
+        """New chunk sizes or another embedding model make every stored chunk stale."""
+        return f"{self.chunker.recipe}|{self.embedder.model_name}"
+
+    def changed(self, articles: list[Article], report: IngestReport, collection: str = DEFAULT_COLLECTION) -> list[Article]:
+        """The articles whose stored chunks in `collection` are missing or stale; the rest are reported unchanged."""
+        todo = []
+        for article in articles:
+            if self.store.is_current(article, self.recipe, collection):
+                report.unchanged.append(article.doc_id)
+            else:
+                todo.append(article)
+        return todo
+
+    def commit(
+        self, items: list[tuple[Article, list[Chunk], np.ndarray]], report: IngestReport, collection: str = DEFAULT_COLLECTION
+    ) -> None:
+        """One transaction for a batch of embedded documents (the plain and the Ray ingest both write here)."""
+        for article, _, _ in items:
+            existed = self.store.document(article.doc_id, collection) is not None
+            (report.updated if existed else report.added).append(article.doc_id)
+        with self._commit_lock:
+            assigned = {a.doc_id: self.stories.assign(a, collection) for a, _, _ in items}
+            try:
+                self.store.upsert(items, self.recipe, collection, {d: (s.story_id, s.minhash) for d, s in assigned.items()})
+            except BaseException:
+                self.stories.reset()
+                raise
+            self.stories.committed()
+        report.chunks += sum(len(chunks) for _, chunks, _ in items)
 
     def delete(self, doc_id: str, collection: str = DEFAULT_COLLECTION) -> bool:
         deleted = self.store.delete(doc_id, collection)

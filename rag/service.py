@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from index.chunk import Chunker
@@ -73,8 +74,12 @@ class Services:
 
     @cached_property
     def embedder(self) -> Embedder:
+        return self._timed("embedder", self.embedder_factory())
+
+    def embedder_factory(self) -> Callable[[], Embedder]:
+        """What builds the embedder, as a picklable callable: `rag ingest --ray` builds the same one in each actor."""
         s = self.settings
-        return self._timed("embedder", lambda: Embedder(s.embedding_model, s.device, dtype=model_dtype(s)))
+        return partial(Embedder, s.embedding_model, s.device, dtype=model_dtype(s))
 
     @cached_property
     def reader(self) -> Reader:

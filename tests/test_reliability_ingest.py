@@ -130,13 +130,13 @@ def check_answers(data_dir: Path) -> None:
         services.store.close()
 
 
-def kill_ingest(data_dir: Path, corpus: Path, commits_before_kill: int | None, delay: float = 0.0) -> int:
-    """Start `rag ingest`, SIGKILL it once the store has `commits_before_kill` more commits
-    (None: after `delay` seconds, during start-up). Returns the commits it got in."""
+def kill_ingest(data_dir: Path, corpus: Path, commits_before_kill: int | None, delay: float = 0.0, options: tuple[str, ...] = ()) -> int:
+    """Start `rag ingest` (with `options`, e.g. `--ray local`), SIGKILL it once the store has
+    `commits_before_kill` more commits (None: after `delay` seconds, during start-up). Returns the commits it got in."""
     db = data_dir / "rag.sqlite3"
     start = generation(db)
     proc = subprocess.Popen(
-        [str(RAG), "ingest", "-q", str(corpus)],
+        [str(RAG), "ingest", "-q", *options, str(corpus)],
         env=rag_env(data_dir, ingest_batch_docs=str(BATCH)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,0 +1,49 @@
+"""Joining (or starting) the Ray cluster that `rag ingest --ray` and `rag serve --ray` run on.
+
+Ray is an optional extra (`pip install -e ".[cluster]"`): only the `--ray` code paths import
+this module, so `rag ingest`, `rag serve` and `make run` never load Ray.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class ClusterError(RuntimeError):
+    """Ray is missing or the cluster cannot be reached; the message says what to do."""
+
+
+def connect(address: str, num_cpus: int | None = None) -> None:
+    """`local`: a throwaway single-node cluster on this machine that ends with this process (no
+    dashboard: on a small machine it costs memory and CPU for nothing; Ray's own ports use the
+    node's address, as Ray insists, behind its token authentication, while the HTTP proxy of
+    `rag serve --ray` binds RAG_HOST, 127.0.0.1 by default); `auto`: the cluster this node
+    belongs to (`ray start`); `ray://host:port`: a remote cluster through Ray Client."""
+    try:
+        import ray
+    except ImportError:
+        raise ClusterError('Ray is not installed: pip install -e ".[cluster]" (see docs/scale.md)') from None
+    if ray.is_initialized():
+        return
+    if address == "local":
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report: loopback only
+        ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            configure_logging=False,
+        )
+        return
+    if address != "auto" and not address.startswith("ray://"):
+        raise ClusterError(f"--ray takes local, auto or ray://HOST:PORT, not {address!r}")
+    try:
+        ray.init(address=address, configure_logging=False)
+    except ConnectionError as exc:
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+
+
+def disconnect() -> None:
+    """Leave the cluster (a `local` one stops with it)."""
+    import ray
+
+    ray.shutdown()
