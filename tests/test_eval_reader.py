@@ -1,4 +1,4 @@
-"""`rag eval-reader` as a user runs it, and the shipped reader on SQuAD dev questions."""
+"""`rag eval-reader` as a user runs it (the shipped reader on held-out dev questions: tests/test_reader.py)."""
 
 from __future__ import annotations
 
@@ -39,15 +39,6 @@ def _squad_file(path: Path, rows: list[tuple[str, str, list[str]]]) -> Path:
     return path
 
 
-def test_the_shipped_reader_answers_dev_questions(reader, dev_questions):
-    """Most of these held-out dev questions get the gold span exactly (the reader measured EM 75 there)."""
-    from rag.reader.squad import best_over_golds, exact_match
-
-    preds = reader.predict([(q.question, q.context) for q in dev_questions])
-    right = sum(best_over_golds(exact_match, p.text, q.answers) for p, q in zip(preds, dev_questions))
-    assert right >= 0.6 * len(dev_questions), [(q.question, p.text, q.answers) for p, q in zip(preds, dev_questions)]
-
-
 def test_eval_reader_scores_a_known_file_exactly(tmp_path, reader, dev_questions):
     """Golds set to what the reader predicts for half the questions and to a word that occurs in no
     span for the other half: EM and F1 must both be exactly 50, and unanswerable pairs count as right
@@ -86,7 +77,7 @@ def test_eval_reader_reads_every_layout_and_samples_reproducibly(tmp_path):
 @pytest.mark.parametrize(
     ("content", "said"),
     [
-        ('{"data": [{"title": "t", "paragraphs": [{"qas": []}]}]}', "not SQuAD v1.1 layout"),
+        ('{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q"}]}]}]}', "not SQuAD v1.1 layout"),
         ("not json at all", "cannot read it as SQuAD JSON"),
         ('{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q", '
          '"answers": [{"text": "", "answer_start": 0}]}]}]}]}', "only empty gold answers"),

@@ -18,16 +18,30 @@ from pathlib import Path
 
 import numpy as np
 
+from index.sentences import sentence_spans
 from rag.reader.model import CALIBRATION_FILE, Calibration, Reader
 from rag.reader.squad import SquadQuestion, best_over_golds, f1_score
 
 log = logging.getLogger(__name__)
 
 
-def with_negatives(questions: list[SquadQuestion], n: int, rng: random.Random) -> list[SquadQuestion]:
+def without_answer(q: SquadQuestion) -> str | None:
+    """The question's own paragraph minus every sentence that holds any of its answers:
+    the same topic and wording, but nothing to extract. None when too little is left."""
+    kept = [
+        q.context[s:e]
+        for s, e in sentence_spans(q.context)
+        if not (s <= q.answer_start < e) and not any(a in q.context[s:e] for a in q.answers)
+    ]
+    return " ".join(kept) if len(kept) >= 2 else None
+
+
+def with_negatives(questions: list[SquadQuestion], n: int, rng: random.Random, cut_out: bool = False) -> list[SquadQuestion]:
     """`n` random questions read against their own paragraph, and each again against another
-    article's paragraph as an unanswerable pair (answers empty). Answer-cut-out negatives were tried:
-    the threshold they fit made the product decline 29 % of answerable SQuAD questions (eval/README.md)."""
+    article's paragraph as an unanswerable pair (answers empty). With `cut_out`, each also against its
+    own paragraph with the answer's sentences removed: what retrieval hands the reader when the corpus
+    does not say, same topic and words, no answer (for the MiniLM reader such negatives fit a threshold
+    that declined 29 % of answerable SQuAD questions, eval/README.md)."""
     answerable = [q for q in questions if q.answers]
     sample = rng.sample(answerable, min(n, len(answerable)))
     pool = answerable[:: max(1, len(answerable) // 500)]
@@ -35,6 +49,12 @@ def with_negatives(questions: list[SquadQuestion], n: int, rng: random.Random) -
         replace(q, id=q.id + "-neg", context=rng.choice([o for o in pool if o.title != q.title]).context, answers=(), answer_start=-1)
         for q in sample
     ]
+    if cut_out:
+        negatives += [
+            replace(q, id=q.id + "-cut", context=context, answers=(), answer_start=-1)
+            for q in sample
+            if (context := without_answer(q)) is not None
+        ]
     return sample + negatives
 
 

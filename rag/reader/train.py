@@ -25,9 +25,8 @@ from tqdm import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from index.model_paths import resolve_model_path
-from index.sentences import sentence_spans
 from rag.hardware import cpu_computes_bf16, native_dtype
-from rag.reader.calibrate import fit_calibration, with_negatives, write_calibration
+from rag.reader.calibrate import fit_calibration, with_negatives, without_answer, write_calibration
 from rag.reader.model import Reader
 from rag.reader.weights import load_qa_model, save_packed
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
@@ -69,17 +68,6 @@ def _seed_everything(seed: int) -> None:
 
 
 Pair = tuple[str, str, int | None, str | None]  # (question, context, answer_start, answer_text)
-
-
-def without_answer(q: SquadQuestion) -> str | None:
-    """The question's own paragraph minus every sentence that holds any of its answers:
-    the same topic and wording, but nothing to extract. None when too little is left."""
-    kept = [
-        q.context[s:e]
-        for s, e in sentence_spans(q.context)
-        if not (s <= q.answer_start < e) and not any(a in q.context[s:e] for a in q.answers)
-    ]
-    return " ".join(kept) if len(kept) >= 2 else None
 
 
 def _same_article_paragraph(q: SquadQuestion, contexts: list[str], rng: random.Random) -> str | None:
