@@ -458,7 +458,7 @@ def cmd_calibrate_reader(args, settings: Settings) -> int:
     if args.model is not None:
         settings = settings.model_copy(update={"reader": str(args.model)})
     try:
-        items = with_negatives(load_squad(args.squad), args.questions, random.Random(args.seed), cut_out=not args.no_cut_out)
+        items = with_negatives(load_squad(args.squad), args.questions, random.Random(args.seed), cut_out=args.cut_out)
         for path in args.news:
             items += load_squad(path)
     except SquadFormatError as exc:
@@ -618,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--squad", type=Path, default=TRAIN_SQUAD, help="SQuAD-layout training file")
     p.add_argument("--questions", type=int, default=600, help="training questions, each also read against another article")
     p.add_argument("--news", type=Path, action="append", default=[], help="more pairs, e.g. eval/out/news/news-calibration.json (repeatable)")
-    p.add_argument("--no-cut-out", action="store_true", help="leave out the negatives made by cutting the answer's sentences out of the paragraph")
+    p.add_argument("--cut-out", action="store_true", help="also the paragraphs with the answer's sentences cut out as negatives (eval/README.md: it made this reader decline every news answer)")
     p.add_argument("--seed", type=int, default=13)
     p.set_defaults(func=cmd_calibrate_reader)
 
