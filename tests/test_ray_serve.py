@@ -57,7 +57,7 @@ def ray_serve(data_dir: Path, log_path: Path, *options: str, replicas: int = 2) 
     server.data_dir = data_dir
     cluster: dict[int, str] = {}
     try:
-        server.wait_ready(timeout=300)
+        server.wait_ready(timeout=600)  # each replica loads and warms the mpnet reader on one CPU: minutes on a busy 2-core machine
         wait_for(lambda: len(replica_pids(server)) == replicas, 120, f"{replicas} replicas not running")
         cluster = descendants(server.proc.pid)
         yield server
