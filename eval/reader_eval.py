@@ -14,7 +14,6 @@ as right only when the calibrated reader declines them, as in SQuAD 2.0.
 from __future__ import annotations
 
 import random
-import statistics
 import time
 from dataclasses import dataclass, field
 
@@ -117,16 +116,3 @@ def score_reader(reader: Reader, questions: list[SquadQuestion], progress: bool 
         predictions=predictions,
         scored=scored,
     )
-
-
-def window_latency_ms(reader: Reader, contexts: list[str], question: str, repeats: int = 20) -> float:
-    """Median time to read one full window (batch of one), the unit the product pays per passage."""
-    budget = reader.max_length - len(reader.tokenizer(question)["input_ids"]) - 1
-    window = reader.tokenizer.decode(reader.tokenizer(" ".join(contexts), add_special_tokens=False)["input_ids"][:budget])
-    reader.read(question, [window])  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        reader.read(question, [window])
-        times.append(1000 * (time.perf_counter() - t))
-    return round(statistics.median(times), 1)
