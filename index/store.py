@@ -196,10 +196,18 @@ class Filters:
     # a range read from a question's words ("this week") keeps undated articles: they cannot be
     # ruled out, and the answer says it is undated; an explicit since/until is strict
     keep_undated: bool = False
+    # the day the question is asked: nothing dated after it is evidence, whatever else is asked;
+    # undated articles stay (they cannot be ruled out, and the answer says it is undated)
+    as_of: dt.date | None = None
 
     def is_empty(self) -> bool:
         return (
-            self.since is None and self.until is None and not self.sources and not self.doc_ids and self.collections is None
+            self.since is None
+            and self.until is None
+            and self.as_of is None
+            and not self.sources
+            and not self.doc_ids
+            and self.collections is None
         )
 
     def within(self, readable: frozenset[str] | None) -> Filters:
@@ -220,6 +228,9 @@ class Filters:
         if self.until:
             clauses.append(f"({undated}d.date <= ?)")
             params.append(self.until.isoformat())
+        if self.as_of:
+            clauses.append("(d.date IS NULL OR d.date <= ?)")
+            params.append(self.as_of.isoformat())
         if self.sources:
             clauses.append(f"d.source IN ({','.join('?' * len(self.sources))})")
             params += list(self.sources)
