@@ -22,7 +22,12 @@ AS_OF = dt.date(2025, 9, 12)  # a Friday
         ("What sanctions were adopted last month?", dt.date(2025, 8, 1), dt.date(2025, 8, 31)),
         ("Who was the US president in 2022?", dt.date(2022, 1, 1), dt.date(2022, 12, 31)),
         ("What happened in March 2022?", dt.date(2022, 3, 1), dt.date(2022, 3, 31)),
-        ("What is the latest sanctions package?", None, AS_OF),
+        ("What is the latest sanctions package?", dt.date(2024, 9, 13), AS_OF),
+        ("Who won the 2022 finals?", dt.date(2022, 1, 1), dt.date(2022, 12, 31)),
+        ("What changed between 2022 and 2023?", dt.date(2022, 1, 1), dt.date(2023, 12, 31)),
+        ("What has the council decided since May?", dt.date(2025, 5, 1), AS_OF),
+        ("What has the council decided since October?", dt.date(2024, 10, 1), AS_OF),
+        ("Who has led the club since 2023?", dt.date(2023, 1, 1), AS_OF),
         ("What changed in the past 3 days?", dt.date(2025, 9, 10), AS_OF),
         ("What is the latest news this month?", dt.date(2025, 9, 1), AS_OF),
     ],
@@ -37,7 +42,26 @@ def test_last_month_in_january_is_december():
     assert (period.since, period.until) == (dt.date(2024, 12, 1), dt.date(2024, 12, 31))
 
 
-@pytest.mark.parametrize("question", ["Who is the French President?", "What does the EU know now?", "Who won 2022 votes?"])
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What did the EU agree this week?", "window"),
+        ("Who is the current harbourmaster?", "window"),
+        ("What happened recently in Kyiv?", "window"),
+        ("Who won the 2022 finals?", "named"),
+        ("What happened in March 2024?", "named"),
+        ("What changed between 2022 and 2023?", "range"),
+        ("What happened last week in Kyiv?", "range"),
+        ("Who won the 2022 finals this week?", "window"),
+        ("Who has led the club since May, the latest coach or 2023's?", "range"),
+    ],
+)
+def test_ranges_are_filters_windows_widen_and_named_periods_are_priors(question, kind):
+    """Only what the user drew is a hard filter; the rest is where to look first, or a prior."""
+    assert period_in(question, AS_OF).kind == kind
+
+
+@pytest.mark.parametrize("question", ["Who is the French President?", "What does the EU know now?", "Who won 20 votes?"])
 def test_no_time_words_no_range(question):
     assert period_in(question, AS_OF) is None
 
