@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from index.embed import Embedder
 from index.store import Filters, Store, StoredChunk
 from index.vectors import VectorIndex
+from rag.timeprior import Bonus
 from rag.types import Passage
 
 
@@ -51,10 +52,12 @@ class Retriever:
         filters: Filters | None = None,
         boost_doc_ids: Iterable[str] = (),
         timings: dict[str, float] | None = None,
+        time_bonus: Bonus | None = None,
     ) -> list[Passage]:
         """Top passages for a query; `boost_doc_ids` (the documents a conversation is about)
         get `boost_weight` of a fused rank-1 vote: a tie-breaker, not an override, so a
-        follow-up whose answer is in another article still finds it."""
+        follow-up whose answer is in another article still finds it. `time_bonus` (rag/timeprior.py)
+        adds its share of a rank-1 vote by each passage's date: recency and a named period as priors."""
         timings = timings if timings is not None else {}
         self.vectors.refresh()
         n = max(self.candidates, top_k)
@@ -76,13 +79,12 @@ class Retriever:
         for weight, hits in ((self.dense_weight, dense), (self.bm25_weight, keyword)):
             for rank, (chunk_id, _) in enumerate(hits, start=1):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
-        chunks = self.store.chunks(sorted(fused, key=fused.__getitem__, reverse=True)[: n])
+        chunks = self.store.chunks(list(fused))
         boosted = set(boost_doc_ids)
-        if boosted:
-            for chunk_id, chunk in chunks.items():
-                if chunk.doc_id in boosted:
-                    fused[chunk_id] += self.boost_weight / (self.rrf_k + 1)
-        ranked = sorted(chunks.values(), key=lambda c: fused[c.chunk_id], reverse=True)
+        for chunk_id, chunk in chunks.items():
+            votes = (self.boost_weight if chunk.doc_id in boosted else 0.0) + (time_bonus(chunk.date) if time_bonus else 0.0)
+            fused[chunk_id] += votes / (self.rrf_k + 1)
+        ranked = sorted(chunks.values(), key=lambda c: fused[c.chunk_id], reverse=True)[:n]
         stories = self._stories(ranked)
         if self.one_copy_per_story:
             ranked = _one_copy_per_story(ranked, stories)

@@ -22,6 +22,7 @@ from rag.hardware import native_dtype
 from rag.reader.model import Reader
 from rag.retrieve import Retriever
 from rag.settings import Settings
+from rag.timeprior import TimePrior
 
 if TYPE_CHECKING:
     import torch
@@ -149,6 +150,7 @@ class Services:
             s.rank_penalty,
             s.reader_first_pass,
             s.reader_stop_confidence,
+            TimePrior(s.recency_weight, s.recency_half_life_days, s.period_weight, s.period_grace_days),
         )
 
     @cached_property
