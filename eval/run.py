@@ -9,19 +9,21 @@ be scored without touching the index the product serves.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from eval.metrics import QuestionResult, answer_scores, first_relevant_rank, summarize
 from eval.testset import Conversation, EvalQuestion, EvalSet, load_testset
 from index.store import Filters
+from rag.question import Question
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -33,12 +35,8 @@ class EvalInputError(ValueError):
     """The test set or corpus cannot be used at all (missing, or no valid line)."""
 
 
-class Ask(Protocol):
-    def __call__(self, question: str, top_k: int | None = None, filters: Filters | None = None, **dated: Any) -> Answer: ...
-
-
-# (message, conversation_id, top_k) -> Answer: one turn of a multi-turn conversation
-ChatTurn = Callable[[str, str, int | None], Answer]
+Ask = Callable[[Question], Answer]  # AnswerPipeline.answer: one question
+ChatTurn = Callable[[Question], Answer]  # ChatEngine.chat: one turn of a conversation (its id in the Question)
 
 
 @dataclass
@@ -103,12 +101,14 @@ def evaluate(
                 continue
             conversation_id = f"eval-{uuid.uuid4().hex[:8]}-{item.id}"  # fresh history for every run
             for n, turn in enumerate(item.turns, start=1):
-                answer, ms = _timed(lambda: chat(turn.question, conversation_id, top_k))
+                asked = Question(turn.question, turn.as_of or dt.date.today(), top_k=top_k, conversation_id=conversation_id)
+                answer, ms = _timed(lambda: chat(asked))
                 results.append(score(turn, answer, ms, item.id, n))
         else:
-            only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else None
-            dated = {"as_of": item.as_of} if item.as_of else {}  # only time-sensitive sets need an `ask` that takes it
-            answer, ms = _timed(lambda: ask(item.question, top_k=top_k, filters=only, **dated))
+            only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else Filters()
+            # each line is asked on its own `as_of` (default today), as a user would have asked it that day
+            asked = Question(item.question, item.as_of or dt.date.today(), only, top_k)
+            answer, ms = _timed(lambda: ask(asked))
             results.append(score(item, answer, ms))
     return results, problems
 
@@ -116,9 +116,7 @@ def evaluate(
 def chat_turn(services: Services) -> ChatTurn | None:
     """The multi-turn entry point, when the chat service exists in this build."""
     chat = getattr(services, "chat", None)
-    if chat is None:
-        return None
-    return lambda message, conversation_id, top_k: chat.chat(message, conversation_id=conversation_id, top_k=top_k)
+    return None if chat is None else chat.chat
 
 
 @contextlib.contextmanager
@@ -146,7 +144,8 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
 def settings_snapshot(settings: Settings, top_k: int | None) -> dict[str, Any]:
     """The knobs that change scores, recorded with every report so results can be compared."""
     keys = ("embedding_model", "chunk_tokens", "chunk_overlap_tokens", "retrieve_candidates", "rrf_k",
-            "dense_weight", "bm25_weight", "no_answer_threshold", "tie_margin", "rank_penalty", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "reader_stride", "reader_quantize")
+            "dense_weight", "bm25_weight", "no_answer_threshold", "tie_margin", "rank_penalty", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "reader_stride", "reader_quantize",
+            "recency_weight", "recency_half_life_days", "period_weight", "period_grace_days")
     snap = {k: getattr(settings, k) for k in keys}
     snap["top_k"] = top_k or settings.top_k
     snap["reader_model"] = str(settings.reader_model)
@@ -173,7 +172,7 @@ def run_eval(
     """The whole `rag eval` run except output."""
     testset = read_testset(testset_path)
     with corpus_services(settings, corpus) as services:
-        results, problems = evaluate(testset, services.pipeline.ask, top_k, chat_turn(services), progress, gold_docs)
+        results, problems = evaluate(testset, services.pipeline.answer, top_k, chat_turn(services), progress, gold_docs)
         snapshot = settings_snapshot(settings, top_k) | {
             "no_answer_threshold_used": services.pipeline.threshold,
             "retrieval": "restricted to each question's doc_ids" if gold_docs else "open",

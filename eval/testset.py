@@ -27,11 +27,11 @@ class _Turn(BaseModel):
     question: str = Field(min_length=1)
     answers: list[str]
     doc_ids: list[str] = Field(default_factory=list)
+    as_of: dt.date | None = Field(None, strict=False)  # JSON has no date type: "YYYY-MM-DD"
 
 
 class _Question(_Turn):
     id: str = Field(min_length=1)
-    as_of: dt.date | None = Field(None, strict=False)  # JSON has no date type: "YYYY-MM-DD"
 
 
 class _Conversation(BaseModel):
@@ -79,8 +79,7 @@ def _why(exc: ValidationError) -> str:
 
 
 def _question(turn: _Turn, id_: str, line: int) -> EvalQuestion:
-    as_of = turn.as_of if isinstance(turn, _Question) else None
-    return EvalQuestion(id_, turn.question.strip(), tuple(turn.answers), tuple(turn.doc_ids), line, as_of)
+    return EvalQuestion(id_, turn.question.strip(), tuple(turn.answers), tuple(turn.doc_ids), line, turn.as_of)
 
 
 def parse_line(text: str, line: int) -> EvalQuestion | Conversation:

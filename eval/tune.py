@@ -95,7 +95,7 @@ class Tuner:
                 for overrides in group:
                     variant = Services(built.settings.model_copy(update=overrides))
                     variant.embedder, variant.reader = built.embedder, self.reader
-                    results, _ = evaluate(self.testset, variant.pipeline.ask)
+                    results, _ = evaluate(self.testset, variant.pipeline.answer)
                     knobs = self.knobs(overrides) | {"threshold_used": variant.pipeline.threshold}
                     done.append(Trial(stage, knobs, summarize(results)))
                     variant.store.close()

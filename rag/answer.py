@@ -30,9 +30,12 @@ from index.sentences import sentence_spans
 from index.spelling import in_spelling_of
 from index.store import Filters, StoredOutlet
 from rag.reader.model import Reader, SpanPrediction
+from rag.question import Question
 from rag.reader.squad import normalize_answer
 from rag.retrieve import Retriever
-from rag.timewords import period_in
+from rag.supersede import Claim, supersedes
+from rag.timeprior import TimePrior
+from rag.timewords import Period, period_in
 from rag.types import Answer, Citation, EarlierAnswer, Outlet, Passage, Suggestion
 
 Outlets = dict[tuple[str, str], list[StoredOutlet]]  # (collection, story_id) → its stored copies
@@ -89,6 +92,15 @@ def _same_answer(a: str, b: str) -> bool:
     return bool(short) and f" {short} " in f" {long} "
 
 
+def _claim(group: _Group) -> Claim:
+    best = group.best
+    return Claim(best.span.text, _snippet(best.passage, best.span.start, best.span.end)[1], group.date)
+
+
+def _replaces(question: str, newer: _Group, older: _Group) -> bool:
+    return newer is not older and supersedes(question, _claim(newer), _claim(older))
+
+
 def _log_odds(p: float) -> float:
     p = min(max(p, 1e-9), 1 - 1e-9)
     return math.log(p / (1 - p))
@@ -105,15 +117,24 @@ def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
     return lo, passage.text[lo:hi]
 
 
-def time_filters(query: str, filters: Filters | None, as_of: dt.date | None) -> Filters:
-    """The request's filters with the dates the question's time words stand for, counted from
-    `as_of` (default today); explicit since/until win. Undated articles stay searchable: an
-    archive without dates still answers "this week" questions, and the reply says "undated"."""
-    filters = filters or Filters()
-    period = None if filters.since or filters.until else period_in(query, as_of or dt.date.today())
-    if period is None:
-        return filters
-    return dataclasses.replace(filters, since=period.since, until=period.until, keep_undated=True)
+def time_filters(query: str, filters: Filters | None, as_of: dt.date) -> tuple[Filters, Period | None]:
+    """The request's filters bounded by `as_of` (nothing dated after the day asked is evidence),
+    narrowed to the range or window the question's time words draw (rag/timewords.py), and the
+    period they name; explicit since/until win. Undated articles stay searchable: an archive
+    without dates still answers "this week" questions, and the reply says "undated"."""
+    filters = dataclasses.replace(filters or Filters(), as_of=as_of)
+    period = None if filters.since or filters.until else period_in(query, as_of)
+    if period is None or period.kind == "named":
+        return filters, period
+    return dataclasses.replace(filters, since=period.since, until=period.until, keep_undated=True), period
+
+
+def _widened(filters: Filters, period: Period) -> str:
+    """The reply's note when a window ("this week") found nothing and the search went further back."""
+    return (
+        f'Nothing dated {period.phrase} ({filters.since.isoformat() if filters.since else "…"} to '
+        f'{filters.until.isoformat() if filters.until else "…"}) answered; searched everything up to {filters.as_of}. '
+    )
 
 
 def _dated_message(chosen: _Group, earlier: list[EarlierAnswer]) -> str:
@@ -144,6 +165,7 @@ class AnswerPipeline:
         rank_penalty: float = 0.0,
         first_pass: int | None = None,
         stop_confidence: float = 1.0,
+        time_prior: TimePrior | None = None,
     ) -> None:
         """`first_pass` passages are read first; the rest of top-k only when no answer from them
         reaches `stop_confidence` (None: all top-k in one pass)."""
@@ -155,6 +177,7 @@ class AnswerPipeline:
         self.rank_penalty = rank_penalty
         self.first_pass = first_pass
         self.stop_confidence = stop_confidence
+        self.time_prior = time_prior or TimePrior()
 
     def ask(
         self,
@@ -165,15 +188,42 @@ class AnswerPipeline:
         boost_doc_ids: tuple[str, ...] = (),
         as_of: dt.date | None = None,
     ) -> Answer:
+        """`answer` for a question given as its parts (scripts, tests, benchmarks)."""
+        q = Question(question, as_of or dt.date.today(), filters or Filters(), top_k)
+        return self.answer(q, query, boost_doc_ids)
+
+    def answer(self, q: Question, query: str | None = None, boost_doc_ids: tuple[str, ...] = ()) -> Answer:
         """`query` is what to search and read with when it differs from what the user typed
-        (a follow-up rewritten into a standalone question); `as_of` is the day relative time
-        in the question counts from (default today)."""
-        t0 = time.perf_counter()
-        question = question.strip()
+        (a follow-up rewritten into a standalone question). Nothing dated after `q.as_of` is
+        read, and time words count from it. A window ("this week", "latest") that gives no
+        answer is widened to everything up to `as_of`, and the reply says so."""
+        question = q.text.strip()
         query = (query or question).strip()
-        filters = time_filters(query, filters, as_of)
+        top_k = q.top_k
+        windowed, period = time_filters(query, q.filters, q.as_of)
+        answer = self._ask(question, query, top_k, windowed, boost_doc_ids, period)
+        if answer.answer is None and period is not None and period.kind == "window":
+            wider = self._ask(question, query, top_k, dataclasses.replace(windowed, since=None, until=None), boost_doc_ids, None)
+            wider.message = _widened(windowed, period) + wider.message
+            wider.timings_ms = {k: round(v + answer.timings_ms.get(k, 0.0), 2) for k, v in wider.timings_ms.items()}
+            return wider
+        return answer
+
+    def _ask(
+        self,
+        question: str,
+        query: str,
+        top_k: int | None,
+        filters: Filters,
+        boost_doc_ids: tuple[str, ...],
+        period: Period | None,
+    ) -> Answer:
+        t0 = time.perf_counter()
         timings: dict[str, float] = {}
-        passages = self.retriever.retrieve(query, top_k or self.top_k, filters, boost_doc_ids, timings)
+        bonus = self.time_prior.bonus(filters.as_of or dt.date.today(), period)
+        passages = self.retriever.retrieve(query, top_k or self.top_k, filters, boost_doc_ids, timings, bonus)
+        # "what was true then" when the question names a period or draws a range: no newer report replaces it
+        about_now = period is None or period.kind == "window"
 
         t = time.perf_counter()
         groups: list[_Group] = []
@@ -184,7 +234,7 @@ class AnswerPipeline:
             read = len(passages)
         timings["read_ms"] = 1000 * (time.perf_counter() - t)
 
-        chosen = self._choose(groups)
+        chosen = self._choose(groups, query, about_now)
         timings["total_ms"] = 1000 * (time.perf_counter() - t0)
         timings = {k: round(v, 2) for k, v in timings.items()}
         if chosen is None or chosen.confidence < self.threshold:
@@ -212,12 +262,12 @@ class AnswerPipeline:
                 passages_read=read,
                 timings_ms=timings,
             )
-        chosen = self._newest(chosen, groups)
+        chosen = self._newest(chosen, groups, query, about_now)
         outlets = self._outlets(m.passage for g in groups for m in g.members)
         earlier = [
             EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets))
             for g in sorted(groups, key=lambda g: g.newest, reverse=True)
-            if g is not chosen and g.date and g.date < (chosen.date or dt.date.min) and g.confidence >= self.threshold
+            if g is not chosen and g.confidence >= self.threshold and _replaces(query, chosen, g)
         ]
         return Answer(
             question=question,
@@ -253,7 +303,7 @@ class AnswerPipeline:
                 groups.append(group := _Group())
             group.members.append(candidate)
 
-    def _choose(self, groups: list[_Group]) -> _Group | None:
+    def _choose(self, groups: list[_Group], query: str, about_now: bool) -> _Group | None:
         if not groups:
             return None
         top = max(g.confidence for g in groups)
@@ -265,15 +315,20 @@ class AnswerPipeline:
             for g in groups
             if _log_odds(g.confidence) >= _log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
         ]
-        return max(contenders, key=lambda g: (g.newest, g.confidence))
+        best = max(contenders, key=lambda g: g.confidence)
+        # of near-tied answers the newer wins only when it answers the same question about the
+        # same subject and role (rag/supersede.py); recency as such is a prior in retrieval
+        newer = [g for g in contenders if about_now and _replaces(query, g, best)]
+        return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else best
 
-    def _newest(self, chosen: _Group, groups: list[_Group]) -> _Group:
-        """A confident answer from newer dated evidence replaces the chosen one: what was true
-        on the later date is the answer, the rest is history (`earlier`). Undated evidence
-        cannot be placed in time, so it never displaces a dated answer nor is displaced by one."""
-        if chosen.date is None:
+    def _newest(self, chosen: _Group, groups: list[_Group], query: str, about_now: bool) -> _Group:
+        """A confident answer from newer dated evidence about the same subject and role replaces
+        the chosen one: what was true on the later date is the answer, the rest is history
+        (`earlier`). Undated evidence cannot be placed in time, so it never displaces a dated
+        answer nor is displaced by one; a question about a named period keeps that period's answer."""
+        if not about_now:
             return chosen
-        newer = [g for g in groups if g.date and g.newest > chosen.newest and g.confidence >= self.threshold]
+        newer = [g for g in groups if g.confidence >= self.threshold and _replaces(query, g, chosen)]
         return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else chosen
 
     def _outlets(self, passages: Iterable[Passage]) -> Outlets:

@@ -14,9 +14,10 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from index.store import Filters, ThreadConnections, write_transaction
+from index.store import ThreadConnections, write_transaction
 from rag.answer import AnswerPipeline
 from rag.followup import FollowUpRewriter, Turn
+from rag.question import Question
 from rag.types import Answer, ChatAnswer
 
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9:._-]{1,200}")
@@ -154,44 +155,36 @@ class ChatEngine:
         self.store = store
         self.rewriter = rewriter or FollowUpRewriter()
 
-    def chat(
-        self,
-        message: str,
-        conversation_id: str | None = None,
-        top_k: int | None = None,
-        filters: Filters | None = None,
-        create_missing: bool = True,
-        owner: str | None = None,
-    ) -> ChatAnswer:
-        """Answer `message` in the conversation `conversation_id`.
+    def chat(self, q: Question, create_missing: bool = True) -> ChatAnswer:
+        """Answer `q` in the conversation `q.conversation_id`.
 
         No id starts a new conversation with a random id. An unknown id is created when
         `create_missing` (callers such as Slack name conversations after their threads),
         and is ConversationNotFound otherwise (the HTTP API only continues the ids it gave out).
-        A conversation belongs to the `owner` that started it (an API key's name): another
+        A conversation belongs to the `q.owner` that started it (an API key's name): another
         owner continuing it is ConversationNotFound, and never sees its history.
         """
-        if not message or not message.strip():
+        if not q.text or not q.text.strip():
             raise ValueError("the message is empty")
-        if conversation_id is None:
+        owner = q.owner
+        if q.conversation_id is None:
             conversation_id, history = self.store.create(owner=owner), []
         else:
             try:
-                history = self.store.turns(conversation_id, owner)
+                conversation_id, history = q.conversation_id, self.store.turns(q.conversation_id, owner)
             except ConversationNotFound:
                 if not create_missing:
                     raise
-                conversation_id, history = self.store.create(conversation_id, owner), []
-        answer = self.answer(message, history, top_k, filters)
+                conversation_id, history = self.store.create(q.conversation_id, owner), []
+        answer = self.answer(q, history)
         self.store.append(conversation_id, Turn.from_answer(answer), owner)
         return ChatAnswer(**dict(answer), conversation_id=conversation_id)
 
-    def answer(
-        self, message: str, history: Sequence[Turn], top_k: int | None = None, filters: Filters | None = None
-    ) -> Answer:
-        """Answer `message` given the turns before it, without remembering anything."""
-        rewrite = self.rewriter.rewrite(message, history)
-        return self.pipeline.ask(message, top_k, filters, query=rewrite.query, boost_doc_ids=rewrite.boost_doc_ids)
+    def answer(self, q: Question, history: Sequence[Turn]) -> Answer:
+        """Answer `q` given the turns before it, without remembering anything; each turn is
+        asked as of its own `q.as_of`."""
+        rewrite = self.rewriter.rewrite(q.text, history)
+        return self.pipeline.answer(q, query=rewrite.query, boost_doc_ids=rewrite.boost_doc_ids)
 
     def replay(self, exchanges: Iterable[tuple[str, str | None]]) -> list[Turn]:
         """Turns rebuilt from (question, answer) pairs that a client kept (the OpenAI API

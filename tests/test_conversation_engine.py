@@ -7,6 +7,7 @@ import time
 import pytest
 
 from rag.conversation import ChatEngine, ConversationNotFound, ConversationStore, InvalidConversationId
+from rag.question import Question
 
 TREASURY = "Who is the US Treasury Secretary?"
 TV_PROGRAMME = "Which TV programme did he speak on?"
@@ -24,8 +25,8 @@ def engine_with(seed_services, tmp_path):
 
 def test_a_caller_chosen_id_starts_and_continues_a_conversation(seed_services):
     thread = "slack:C123:1700000000.000100"
-    first = seed_services.chat.chat(TREASURY, conversation_id=thread)
-    second = seed_services.chat.chat(TV_PROGRAMME, conversation_id=thread)
+    first = seed_services.chat.chat(Question(TREASURY, conversation_id=thread))
+    second = seed_services.chat.chat(Question(TV_PROGRAMME, conversation_id=thread))
     assert first.conversation_id == second.conversation_id == thread
     assert "Bessent" in first.answer
     assert "Bessent" in second.query
@@ -35,37 +36,37 @@ def test_a_caller_chosen_id_starts_and_continues_a_conversation(seed_services):
 def test_unknown_ids_are_refused_when_creating_is_off(engine_with):
     engine = engine_with()
     with pytest.raises(ConversationNotFound):
-        engine.chat(TREASURY, conversation_id="never-started", create_missing=False)
+        engine.chat(Question(TREASURY, conversation_id="never-started"), create_missing=False)
     with pytest.raises(InvalidConversationId):
-        engine.chat(TREASURY, conversation_id="no spaces allowed")
+        engine.chat(Question(TREASURY, conversation_id="no spaces allowed"))
     with pytest.raises(ValueError, match="empty"):
-        engine.chat("   ")
+        engine.chat(Question("   "))
 
 
 def test_an_expired_conversation_is_gone(engine_with):
     engine = engine_with(ttl_seconds=1)
-    first = engine.chat(TREASURY)
+    first = engine.chat(Question(TREASURY))
     time.sleep(1.5)
     with pytest.raises(ConversationNotFound, match="expired"):
-        engine.chat(TV_PROGRAMME, conversation_id=first.conversation_id, create_missing=False)
-    restarted = engine.chat(TV_PROGRAMME, conversation_id=first.conversation_id)
+        engine.chat(Question(TV_PROGRAMME, conversation_id=first.conversation_id), create_missing=False)
+    restarted = engine.chat(Question(TV_PROGRAMME, conversation_id=first.conversation_id))
     assert restarted.query == TV_PROGRAMME  # a fresh conversation: nothing to resolve "he" against
 
 
 def test_only_the_last_turns_are_remembered(engine_with):
     engine = engine_with(max_turns=2)
-    cid = engine.chat(TREASURY).conversation_id
-    engine.chat(TV_PROGRAMME, conversation_id=cid)
-    engine.chat("Who is the French President?", conversation_id=cid)
+    cid = engine.chat(Question(TREASURY)).conversation_id
+    engine.chat(Question(TV_PROGRAMME, conversation_id=cid))
+    engine.chat(Question("Who is the French President?", conversation_id=cid))
     assert [t.question for t in engine.store.turns(cid)] == [TV_PROGRAMME, "Who is the French President?"]
 
 
 def test_replayed_history_resolves_follow_ups_like_stored_history(engine_with):
     engine = engine_with()
-    stored = engine.chat(TREASURY)
+    stored = engine.chat(Question(TREASURY))
     history = engine.replay([(TREASURY, stored.answer)])
-    replayed = engine.answer(TV_PROGRAMME, history)
-    assert replayed.query == engine.chat(TV_PROGRAMME, conversation_id=stored.conversation_id).query
+    replayed = engine.answer(Question(TV_PROGRAMME), history)
+    assert replayed.query == engine.chat(Question(TV_PROGRAMME, conversation_id=stored.conversation_id)).query
     assert "Bessent" in replayed.query
 
 

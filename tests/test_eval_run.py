@@ -58,7 +58,7 @@ def test_evaluate_scores_the_valid_lines_and_reports_the_rest(tmp_path, seed_ser
     assert [e.split(":")[0] for e in testset.errors] == ["line 2"]
 
     chat = chat_turn(seed_services)
-    results, problems = evaluate(testset, seed_services.pipeline.ask, top_k=3, chat=chat)
+    results, problems = evaluate(testset, seed_services.pipeline.answer, top_k=3, chat=chat)
     by_id = {r.id: r for r in results}
     assert by_id["q1"].gold_rank is not None and 1 <= by_id["q1"].gold_rank <= 3
     assert len(by_id["q1"].retrieved_doc_ids) == 3
@@ -71,6 +71,6 @@ def test_evaluate_scores_the_valid_lines_and_reports_the_rest(tmp_path, seed_ser
 
     only_q1 = load_testset(path)
     only_q1.items = only_q1.items[:1]
-    (restricted,), _ = evaluate(only_q1, seed_services.pipeline.ask, top_k=3, gold_docs=True)
+    (restricted,), _ = evaluate(only_q1, seed_services.pipeline.answer, top_k=3, gold_docs=True)
     assert restricted.retrieved_doc_ids and set(restricted.retrieved_doc_ids) == {"003_dc648fb631336634"}
     assert restricted.gold_rank == 1
