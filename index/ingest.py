@@ -14,6 +14,7 @@ from tqdm import tqdm
 from index.chunk import Chunker
 from index.embed import Embedder
 from index.parse import ParseError, find_article_files, parse_file
+from index.sidecar import SIDECAR_NAME, with_sidecars
 from index.store import DEFAULT_COLLECTION, Store, valid_collection
 from index.stories import StoryClusterer
 from index.types import Article, Chunk
@@ -111,6 +112,11 @@ class Ingestor:
         valid_collection(collection)
         report = IngestReport()
         articles = unique_articles(((path, parse_or_reason(path)) for path in files), report, names)
+        if names is None:  # an upload's temporary copies have no folder of their own, so no sidecar
+            try:
+                articles = with_sidecars(articles)
+            except (ValueError, OSError) as exc:
+                report.failed.append((SIDECAR_NAME, f"sidecar not used: {exc}"))
         self.ingest_articles(articles, report, progress, collection)
         return report
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import trafilatura
 
 from index.sentences import sentence_spans
+from index.sidecar import SIDECAR_NAME
 from index.types import Article
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"}
@@ -238,7 +239,9 @@ def find_article_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
+            files += sorted(
+                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and f.name != SIDECAR_NAME
+            )
         else:
             files.append(p)
     return files
