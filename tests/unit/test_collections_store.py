@@ -12,7 +12,7 @@ from index.chunk import Chunker
 from index.store import Filters, Store, valid_collection
 from index.stories import StoryClusterer
 from index.vectors import VectorIndex
-from tests.test_store import DIM, _article, _vectors
+from tests.unit.test_store import DIM, _article, _vectors
 
 # The schema every data directory had before collections (copied from index/store.py as it was).
 OLD_SCHEMA = """
