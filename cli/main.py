@@ -37,6 +37,19 @@ def _add_filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", action="append", help="only articles from this source (repeatable)")
     parser.add_argument("--doc-id", action="append", dest="doc_ids", help="only this document (repeatable)")
     parser.add_argument("--collection", type=_collection, action="append", dest="collections", help="only this collection (repeatable)")
+    parser.add_argument(
+        "--as-of", type=_date, help="the day the question is asked (default today): nothing dated later is evidence, and "
+        "'this week', 'latest' count from it"
+    )
+
+
+def _question(args, text: str, conversation_id: str | None = None):
+    """The one request the pipeline takes, from the command's flags."""
+    import datetime as dt
+
+    from rag.question import Question
+
+    return Question(text, args.as_of or dt.date.today(), _filters(args), args.top_k, conversation_id)
 
 
 def _filters(args):
@@ -264,7 +277,7 @@ def format_answer(answer) -> str:
 def cmd_ask(args, settings: Settings) -> int:
     question = validate_question(args.question, settings)
     services = _services(settings)
-    answer = services.pipeline.ask(question, top_k=args.top_k, filters=_filters(args), as_of=args.as_of)
+    answer = services.pipeline.answer(_question(args, question))
     print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
     return 0
 
@@ -293,7 +306,7 @@ def cmd_chat(args, settings: Settings) -> int:
         except UsageError as exc:
             print(f"rag: {exc}", file=sys.stderr)
             continue
-        answer = services.chat.chat(message, conversation_id, top_k=args.top_k, filters=_filters(args))
+        answer = services.chat.chat(_question(args, message, conversation_id))
         conversation_id = answer.conversation_id
         print(format_answer(answer), end="\n\n")
     if conversation_id:
@@ -554,7 +567,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--top-k", type=int, default=None, help="passages to read")
     p.add_argument("--json", action="store_true", help="print the same JSON object the API returns")
-    p.add_argument("--as-of", type=_date, help="the day 'this week', 'last month', 'latest' count from (default today)")
     _add_filter_args(p)
     p.set_defaults(func=cmd_ask)
 

@@ -35,6 +35,7 @@ from typing import Any
 from eval.metrics import QuestionResult, summarize
 from eval.run import score
 from eval.testset import EvalQuestion, load_testset
+from rag.question import Question
 from rag.reader.model import Reader, SpanPrediction
 from rag.settings import Settings
 from rag.timeprior import TimePrior
@@ -49,9 +50,10 @@ def half_of(as_of: dt.date) -> str:
     return "tune" if as_of.isocalendar().week % 2 == 0 else "report"
 
 
-def sample(questions: list[EvalQuestion], half: str, n: int | None, seed: int = 20) -> list[EvalQuestion]:
+def sample(half: str, n: int | None, seed: int = 20) -> list[EvalQuestion]:
     """A fixed, seeded sample of one half, in file order (the same questions on every run)."""
-    mine = [q for q in questions if q.as_of and half_of(q.as_of) == half]
+    items = load_testset(ARCHIVE / "dev.jsonl").items
+    mine = [q for q in items if isinstance(q, EvalQuestion) and q.as_of and half_of(q.as_of) == half]
     if n is None or n >= len(mine):
         return mine
     keep = set(random.Random(seed).sample(range(len(mine)), n))
@@ -73,7 +75,7 @@ class CachedReader:
 
     def predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
         keys = [self._key(q, c) for q, c in pairs]
-        known = {}
+        known: dict[str, SpanPrediction] = {}
         for lo in range(0, len(keys), 500):
             part = keys[lo : lo + 500]
             rows = self._db.execute(f"SELECT key, span FROM spans WHERE key IN ({','.join('?' * len(part))})", part)
@@ -115,15 +117,17 @@ def services_for(settings: Settings):  # -> Services (imported late: loads torch
 
 
 def run(half: str, n: int | None, settings: Settings, label: str) -> dict[str, Any]:
-    questions = sample(load_testset(ARCHIVE / "dev.jsonl").items, half, n)  # type: ignore[arg-type]
+    questions = sample(half, n)
     services = services_for(settings)
-    results, classes = [], Counter()
+    results: list[QuestionResult] = []
+    classes: Counter[str] = Counter()
     for q in questions:
+        as_of = q.as_of or dt.date.today()
         t = time.perf_counter()
-        answer = services.pipeline.ask(q.question, as_of=q.as_of)
+        answer = services.pipeline.answer(Question(q.question, as_of))
         result = score(q, answer, 1000 * (time.perf_counter() - t))
         results.append(result)
-        classes[error_class(result, answer, q.as_of)] += 1
+        classes[error_class(result, answer, as_of)] += 1
     summary = summarize(results) | {"half": half, "label": label, "errors_by_class": dict(classes.most_common())}
     (OUT / f"summary-{half}-{label}.json").write_text(json.dumps(summary, indent=1))
     return summary
@@ -138,10 +142,10 @@ def tune_retrieval(half: str, n: int | None, settings: Settings, grid: list[Time
     from eval.metrics import first_relevant_rank, mean_reciprocal_rank, recall_at_k
     from rag.answer import time_filters
 
-    questions = sample(load_testset(ARCHIVE / "dev.jsonl").items, half, n)  # type: ignore[arg-type]
+    questions = sample(half, n)
     services = services_for(settings)
     retriever = services.retriever
-    services.embedder.embed_query = lru_cache(maxsize=None)(services.embedder.embed_query)  # type: ignore[method-assign]
+    services.embedder.embed_query = lru_cache(maxsize=None)(services.embedder.embed_query)
     rows = []
     for prior in grid:
         ranks = []

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,13 +103,13 @@ def evaluate(
             conversation_id = f"eval-{uuid.uuid4().hex[:8]}-{item.id}"  # fresh history for every run
             for n, turn in enumerate(item.turns, start=1):
                 asked = Question(turn.question, turn.as_of or dt.date.today(), top_k=top_k, conversation_id=conversation_id)
-                answer, ms = _timed(lambda: chat(asked))
+                answer, ms = _timed(partial(chat, asked))
                 results.append(score(turn, answer, ms, item.id, n))
         else:
             only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else Filters()
             # each line is asked on its own `as_of` (default today), as a user would have asked it that day
             asked = Question(item.question, item.as_of or dt.date.today(), only, top_k)
-            answer, ms = _timed(lambda: ask(asked))
+            answer, ms = _timed(partial(ask, asked))
             results.append(score(item, answer, ms))
     return results, problems
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from index.sentences import sentence_spans
 from index.spelling import in_spelling_of
 from index.store import Filters, StoredOutlet
-from rag.reader.model import Reader, SpanPrediction
 from rag.question import Question
+from rag.reader.model import Reader, SpanPrediction
 from rag.reader.squad import normalize_answer
 from rag.retrieve import Retriever
 from rag.supersede import Claim, supersedes

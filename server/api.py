@@ -28,7 +28,7 @@ async def ask(
     """Answer one question from the collections your key may read, with citations; `answer` is
     null when they do not say."""
     filters = readable_filters(principal, body.filters())
-    answer = await run_model_call(request, pipeline.ask, body.question, body.top_k, filters, as_of=body.as_of)
+    answer = await run_model_call(request, pipeline.answer, body.as_question(body.question, filters))
     observe_answer(request, answer, filters.collections)
     return answer
 

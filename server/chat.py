@@ -40,16 +40,8 @@ async def chat(
     A conversation belongs to the key that started it."""
     filters = readable_filters(principal, body.filters())
     try:
-        answer = await run_model_call(
-            request,
-            engine.chat,
-            body.message,
-            body.conversation_id,
-            body.top_k,
-            filters,
-            create_missing=False,
-            owner=principal.name,
-        )
+        question = body.as_question(body.message, filters, body.conversation_id, principal.name)
+        answer = await run_model_call(request, engine.chat, question, create_missing=False)
     except ConversationNotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     observe_answer(request, answer, filters.collections)

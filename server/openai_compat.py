@@ -15,6 +15,7 @@ can still narrow). A model naming a collection the key may not read does not exi
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from pydantic_core import to_json
 
 from index.store import Filters
 from rag.conversation import ChatEngine
+from rag.question import Question
 from rag.service import Services
 from rag.types import Answer, Citation
 from server.deps import get_chat, get_services
@@ -102,6 +104,9 @@ class CompletionRequest(BaseModel):
     model: str = Field(examples=[MODEL_ID])
     messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
+    as_of: dt.date | None = Field(
+        None, description="not OpenAI's: the day the question is asked (default today); nothing dated after it is evidence"
+    )
 
     @model_validator(mode="after")
     def ends_with_a_question(self) -> CompletionRequest:
@@ -225,7 +230,8 @@ async def chat_completions(
     With `stream: true` the reply comes as server-sent `chat.completion.chunk` events."""
     filters = _model_filters(body.model, principal)
     history = engine.replay(body.history())
-    answer = await run_model_call(request, engine.answer, body.messages[-1].text, history, None, filters)
+    question = Question(body.messages[-1].text, body.as_of or dt.date.today(), filters)
+    answer = await run_model_call(request, engine.answer, question, history)
     observe_answer(request, answer, filters.collections)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:

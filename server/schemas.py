@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from index.store import Filters
+from rag.question import Question
 
 MAX_QUESTION_CHARS = 2000
 
@@ -26,6 +27,16 @@ class RetrievalOptions(BaseModel):
     collections: list[str] | None = Field(
         None, max_length=100, description="only these of the collections your key may read (default: all of them)"
     )
+    as_of: dt.date | None = Field(
+        None,
+        description="the day the question is asked (default today): nothing dated after it is evidence, and relative "
+        "time in the question ('this week', 'latest') counts from it",
+    )
+
+    def as_question(self, text: str, readable: Filters, conversation_id: str | None = None, owner: str | None = None) -> Question:
+        """The one request the pipeline takes, with `readable` (these options' filters within
+        what the key may read) as its filters."""
+        return Question(text, self.as_of or dt.date.today(), readable, self.top_k, conversation_id, owner)
 
     def filters(self) -> Filters:
         return Filters(
@@ -48,9 +59,6 @@ NonBlankText = Annotated[str, AfterValidator(_not_blank)]
 
 class AskRequest(RetrievalOptions):
     question: NonBlankText = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["Who is the French President?"])
-    as_of: dt.date | None = Field(
-        None, description="the day relative time in the question ('this week', 'last month', 'latest') counts from; default today"
-    )
 
 
 def describe_validation_error(exc: RequestValidationError) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from slack_sdk import WebClient
 
 from index.store import Filters
+from rag.question import Question
 from rag.service import Services
 from rag.types import Answer
 from server.slack_blocks import Block, escape, render_blocks, render_notice, render_question, render_text
@@ -106,9 +107,10 @@ class SlackResponder:
         filters = self.channel_filters(question.channel)
         if filters is None and question.text:
             return render_notice(NO_COLLECTION)
+        # asked today: a Slack message is a question about now
         return self.reply(
             question.text,
-            lambda q: self._services.chat.chat(q, conversation_id=question.conversation_id, filters=filters, owner="slack"),
+            lambda q: self._services.chat.chat(Question(q, filters=filters or Filters(), conversation_id=question.conversation_id, owner="slack")),
         )
 
     def one_off(self, question: str, channel: str | None = None) -> tuple[str, list[Block]]:
@@ -116,7 +118,7 @@ class SlackResponder:
         filters = self.channel_filters(channel)
         if filters is None and question:
             return render_notice(NO_COLLECTION)
-        return self.reply(question, lambda q: self._services.pipeline.ask(q, filters=filters))
+        return self.reply(question, lambda q: self._services.pipeline.answer(Question(q, filters=filters or Filters())))
 
 
 class SlackListeners:

@@ -11,7 +11,7 @@ import pytest
 from index.parse import find_article_files, parse_file
 from index.sidecar import SIDECAR_NAME, SidecarError, period_start, with_sidecars
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_sidecar_fills_what_the_article_lacks_and_never_overrides_it(tmp_path):
