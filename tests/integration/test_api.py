@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.support import BEFORE_COSTA, COUNCIL, assert_nothing_after
+
 
 @pytest.fixture(scope="module")
 def client(live_server):
@@ -69,3 +71,11 @@ def test_documents_and_health(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["documents"] == 5 and ready["vectors"] == ready["chunks"] > 0
+
+
+def test_as_of_bounds_the_evidence_and_defaults_to_today(client):
+    then = client.post("/v1/ask", json={"question": COUNCIL, "as_of": BEFORE_COSTA}).json()
+    assert "Michel" in then["answer"], then["message"]
+    assert_nothing_after(then, BEFORE_COSTA)
+    now = client.post("/v1/ask", json={"question": COUNCIL}).json()
+    assert "Costa" in now["answer"] and any("Michel" in e["answer"] for e in now["earlier"]), now["message"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support import running_server
+from tests.support import BEFORE_COSTA, COUNCIL, assert_nothing_after, running_server
 
 TREASURY = "Who is the US Treasury Secretary?"
 TV_PROGRAMME = "Which TV programme did he speak on?"
@@ -94,3 +94,11 @@ def test_a_conversation_survives_a_server_restart(seed_settings):
         )
     assert r.status_code == 200, r.text
     assert "Bessent" in r.json()["query"]
+
+
+def test_each_turn_is_asked_as_of_its_own_day(client):
+    then = client.post("/v1/chat", json={"message": COUNCIL, "as_of": BEFORE_COSTA}).json()
+    assert "Michel" in then["answer"], then["message"]
+    assert_nothing_after(then, BEFORE_COSTA)
+    now = client.post("/v1/chat", json={"message": COUNCIL, "conversation_id": then["conversation_id"]}).json()
+    assert "Costa" in now["answer"], now["message"]

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from tests.support import BEFORE_COSTA, COUNCIL
+
 
 def rag_chat(*args: str, data_dir, stdin: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
@@ -31,3 +33,9 @@ def test_a_malformed_conversation_id_is_a_usage_error(seed_settings):
     out = rag_chat("--conversation", "not valid!", data_dir=seed_settings.data_dir, stdin="")
     assert out.returncode == 2
     assert "invalid conversation_id" in out.stderr
+
+
+def test_a_terminal_conversation_as_of_a_day(seed_settings):
+    out = rag_chat("--as-of", BEFORE_COSTA, data_dir=seed_settings.data_dir, stdin=COUNCIL + "\n")
+    assert out.returncode == 0, out.stderr
+    assert "Michel" in out.stdout.removeprefix("> ").splitlines()[0] and "Costa" not in out.stdout

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.support import BEFORE_COSTA, COUNCIL, assert_nothing_after
+
 
 def rag(*args: str, data_dir, check: bool = False) -> subprocess.CompletedProcess:
     env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
@@ -75,3 +77,9 @@ def test_bad_input_is_a_clear_error_and_leaves_the_index_alone(tmp_path, data_di
         assert out.returncode == 2 and "question" in out.stderr and "Traceback" not in out.stderr
     out = rag("ask", "Who?", "--since", "yesterday", data_dir=data_dir)
     assert out.returncode == 2 and "not a date" in out.stderr
+
+
+def test_ask_as_of_a_day(data_dir):
+    then = json.loads(rag("ask", COUNCIL, "--as-of", BEFORE_COSTA, "--json", data_dir=data_dir, check=True).stdout)
+    assert "Michel" in then["answer"], then["message"]
+    assert_nothing_after(then, BEFORE_COSTA)

@@ -6,6 +6,8 @@ import openai
 import pytest
 from openai import OpenAI
 
+from tests.support import BEFORE_COSTA, COUNCIL
+
 TREASURY = "Who is the US Treasury Secretary?"
 TV_PROGRAMME = "Which TV programme did he speak on?"
 
@@ -98,3 +100,12 @@ def test_unknown_model_is_404(client):
 def test_bad_requests_are_a_clear_422(client, messages, fragment):
     with pytest.raises(openai.UnprocessableEntityError, match=fragment):
         client.chat.completions.create(model="rag-news", messages=messages)
+
+
+def test_as_of_is_an_extra_field(client):
+    """Not OpenAI's own: clients send it with `extra_body`."""
+    asked = [{"role": "user", "content": COUNCIL}]
+    then = client.chat.completions.create(model="rag-news", messages=asked, extra_body={"as_of": BEFORE_COSTA})
+    assert "Michel" in then.choices[0].message.content and "Costa" not in then.choices[0].message.content
+    now = client.chat.completions.create(model="rag-news", messages=asked)
+    assert "Costa" in now.choices[0].message.content.split("\n\n")[0]

@@ -25,7 +25,7 @@ from tests.slack_standin import (
     mention,
     next_ts,
 )
-from tests.support import running_server
+from tests.support import COUNCIL, running_server
 
 SIGNING_SECRET = "test-signing-secret-8f2a"
 FOLLOW_UP = "What did she confirm?"
@@ -200,3 +200,11 @@ def test_the_endpoint_is_off_unless_http_mode_is_set(live_server):
     response = httpx.post(f"{live_server}/slack/events", content=body,
                           headers=SlackSender(live_server, SIGNING_SECRET).signed_headers(body, "application/json"))
     assert response.status_code == 404
+
+
+def test_slack_asks_as_of_today(slack, standin):
+    """Slack has no day to send: a message is a question about now, so the current holder answers."""
+    ts = next_ts()
+    assert slack.event(event_callback(mention("C0TODAY", COUNCIL, ts))).status_code == 200
+    answer, *_ = texts(standin.reply_in("C0TODAY", ts))
+    assert "Costa" in answer
