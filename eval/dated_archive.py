@@ -32,6 +32,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from eval.metrics import QuestionResult, summarize
 from eval.run import score
 from eval.testset import EvalQuestion, load_testset
@@ -121,7 +123,7 @@ def run(half: str, n: int | None, settings: Settings, label: str) -> dict[str, A
     services = services_for(settings)
     results: list[QuestionResult] = []
     classes: Counter[str] = Counter()
-    for q in questions:
+    for q in tqdm(questions, desc=f"{half} {label}", unit="question", mininterval=30):
         as_of = q.as_of or dt.date.today()
         t = time.perf_counter()
         answer = services.pipeline.answer(Question(q.question, as_of))

@@ -71,9 +71,9 @@ class Settings(BaseSettings):
     reader_stop_confidence: float = Field(0.9, ge=0, le=1, description="an answer this confident ends reading after the first pass")
     max_question_chars: int = 2000
     # time as a prior in fusion, in rank-1 votes (rag/timeprior.py; tuned on the dated archive, eval/README.md)
-    recency_weight: float = Field(0.0, ge=0, description="bonus of a passage dated on the day asked (or the named period's end)")
-    recency_half_life_days: float = Field(30.0, gt=0, description="days after which the recency bonus halves")
-    period_weight: float = Field(0.0, ge=0, description="bonus of a passage dated in, or just after, a period the question names")
+    recency_weight: float = Field(4.0, ge=0, description="bonus of a passage dated on the day asked (or the named period's end)")
+    recency_half_life_days: float = Field(7.0, gt=0, description="days after which the recency bonus halves")
+    period_weight: float = Field(0.5, ge=0, description="bonus of a passage dated in, or just after, a period the question names")
     period_grace_days: int = Field(31, ge=0, description="how long after a named period its reports still count as from it")
 
     # news: story clusters and feeds (docs/news.md)
