@@ -5,16 +5,17 @@ few passages first and the rest of top-k only when none of those gave a confiden
 the rank penalty makes a lower passage's span lose to a confident higher one anyway, and
 the reader is most of a question's time (eval/README.md, "Staged reading"). Spans that say
 the same thing (equal after SQuAD normalisation, or one contained in the other: "Macron"
-and "Emmanuel Macron") are one answer cited by every passage that gave it. When two
-different answers are about equally likely, the one from the newer article wins: in news
-the later report is usually the corrected one.
+and "Emmanuel Macron") are one answer cited by every passage that gave it.
 
-Dates: every answer carries the date of its newest evidence. When articles of different dates
-give different confident answers (who holds an office, a count, a price), the newest dated
-evidence wins and the older answers are listed as `earlier`, each with its date. Copies of
-one wire story (index/stories.py) count as one report, and each citation names the other
-outlets that carried it. Time words in the question ("this week", "in 2022") narrow the
-search to their dates, relative to the request's `as_of` (rag/timewords.py).
+Dates: nothing dated after the day asked (`as_of`) is retrieved at all (rag/retrieve.py), and
+recency and a period the question names are priors there (rag/timeprior.py), not rules here.
+Every answer carries the date of its newest evidence. A confident answer from newer evidence
+replaces an older one only when both answer the same question about the same subject and role
+(rag/supersede.py); the older is then listed as `earlier`, with its date. Copies of one wire
+story (index/stories.py) count as one report, and each citation names the other outlets that
+carried it. Ranges in the question's words ("last week", "since May") filter the search;
+windows ("this week", "latest") filter it first and widen when they give no answer
+(rag/timewords.py), and the reply says so.
 """
 
 from __future__ import annotations

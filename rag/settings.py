@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     followup_boost: float = Field(0.5, ge=0, description="share of a rank-1 vote given to a conversation's documents")
     no_answer_threshold: float | None = Field(None, description="overrides the reader's calibrated threshold")
     tie_margin: float = Field(
-        0.5, ge=0, description="answers whose confidences are this close in log-odds are a tie: the newer article wins"
+        0.5, ge=0, description="answers this close in log-odds are a near-tie: a newer one about the same subject and role wins (rag/supersede.py)"
     )
     rank_penalty: float = Field(
         2.0, ge=0, description="reader logits taken off a span per retrieval rank below the first passage"
