@@ -26,8 +26,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from index.stories import StoryClusterer
 from index.store import Store
+from index.stories import StoryClusterer
 from index.types import Article
 from rag.settings import REPO_ROOT
 

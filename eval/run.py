@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from eval.metrics import QuestionResult, answer_scores, first_relevant_rank, summarize
 from eval.testset import Conversation, EvalQuestion, EvalSet, load_testset
+from index.errors import RagError
 from index.store import Filters
 from rag.settings import Settings
 from rag.types import Answer
@@ -29,8 +30,10 @@ if TYPE_CHECKING:
     from rag.service import Services
 
 
-class EvalInputError(ValueError):
+class EvalInputError(RagError, ValueError):
     """The test set or corpus cannot be used at all (missing, or no valid line)."""
+
+    exit_code = 2  # bad input: nothing was touched
 
 
 class Ask(Protocol):
@@ -136,7 +139,7 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
         services = Services(settings.model_copy(update={"data_dir": Path(tmp)}))
         try:
             report = services.ingestor.ingest_paths([corpus])
-            if not (report.added or report.updated):
+            if not (report.added or report.replaced):
                 raise EvalInputError(f"no article could be ingested from {corpus}")
             yield services
         finally:

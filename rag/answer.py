@@ -138,15 +138,17 @@ class AnswerPipeline:
         self,
         retriever: Retriever,
         reader: Reader,
-        top_k: int = 5,
-        no_answer_threshold: float | None = None,
-        tie_margin: float = 0.5,
-        rank_penalty: float = 0.0,
-        first_pass: int | None = None,
-        stop_confidence: float = 1.0,
+        *,
+        top_k: int,
+        no_answer_threshold: float | None,
+        tie_margin: float,
+        rank_penalty: float,
+        first_pass: int | None,
+        stop_confidence: float,
     ) -> None:
         """`first_pass` passages are read first; the rest of top-k only when no answer from them
-        reaches `stop_confidence` (None: all top-k in one pass)."""
+        reaches `stop_confidence` (None: all top-k in one pass). No defaults: the values come from
+        Settings (rag/service.py), so the component cannot disagree with them."""
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from index.errors import RagError
 from index.store import Filters, ThreadConnections, write_transaction
 from rag.answer import AnswerPipeline
 from rag.followup import FollowUpRewriter, Turn
@@ -46,8 +47,10 @@ class ConversationNotFound(LookupError):
     """The id names no live conversation: it never existed, or it expired."""
 
 
-class InvalidConversationId(ValueError):
+class InvalidConversationId(RagError, ValueError):
     """The id is not 1-200 characters of [A-Za-z0-9:._-]."""
+
+    exit_code = 2  # bad input: nothing was touched
 
 
 def validate_conversation_id(conversation_id: str) -> str:

@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 
 from rag.service import Services
 from rag.settings import Settings
-from server import api, chat, documents, openai_compat, page, slack
 from server.middleware import install as install_operations
+from server.routes import ask, chat, documents, health, keys, openai_compat, page, slack
 from server.schemas import describe_validation_error
+from server.slack.bot import start_slack
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
         services = preloaded or Services(settings)
         app.state.services = services
         services.warm_up()
-        app.state.slack = slack.start_slack(settings, services, app.state.model_calls)  # None unless RAG_SLACK_MODE is set
+        app.state.slack = start_slack(settings, services, app.state.model_calls)  # None unless RAG_SLACK_MODE is set
         app.state.ready = True
         log.info("ready: %s", services.load_seconds)
         yield
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
     app.state.settings = settings
     app.state.ready = False
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.include_router(api.router)
+    app.include_router(ask.router)
+    app.include_router(keys.router)
+    app.include_router(health.router)
     app.include_router(documents.router)
     install_operations(app, settings)  # request ids, logs, metrics, auth, limits, timeouts
     app.include_router(slack.router)

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer
 
+from index.errors import RagError
 from rag.reader.weights import load_qa_model
 
 CALIBRATION_FILE = "calibration.json"
@@ -61,7 +62,7 @@ class SpanPrediction:
         return self.span_score - self.null_score
 
 
-class ReaderModelError(RuntimeError):
+class ReaderModelError(RagError, RuntimeError):
     pass
 
 
@@ -103,7 +104,7 @@ class Reader:
         if not (self.model_dir / "config.json").exists():
             raise ReaderModelError(
                 f"no reader model in {self.model_dir} (expected config.json and weights); "
-                "train one with `rag train-reader` or set RAG_READER_MODEL"
+                "train one with `rag train-reader` or set RAG_READER"
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)

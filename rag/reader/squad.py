@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import RagError
+
 
 @dataclass(frozen=True)
 class SquadQuestion:
@@ -28,8 +30,10 @@ class SquadQuestion:
     title: str
 
 
-class SquadFormatError(ValueError):
+class SquadFormatError(RagError, ValueError):
     """A file that is not SQuAD v1.1 layout, said with the file's name and what is wrong."""
+
+    exit_code = 2  # bad input: nothing was touched
 
 
 def _read_json(path: Path) -> dict:

@@ -28,8 +28,8 @@ from index.model_paths import resolve_model_path
 from rag.hardware import cpu_computes_bf16, native_dtype
 from rag.reader.calibrate import fit_calibration, with_negatives, without_answer, write_calibration
 from rag.reader.model import Reader
-from rag.reader.weights import load_qa_model, save_packed
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
+from rag.reader.weights import load_qa_model, save_packed
 
 log = logging.getLogger(__name__)
 

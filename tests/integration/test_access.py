@@ -19,13 +19,15 @@ import subprocess
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from rag.access import add_key, load_keys_file
 from rag.service import Services
 from rag.settings import Settings
-from server.keys import add_key, load_keys_file
-from server.slack_handlers import NO_COLLECTION, SlackResponder
-from server.timeouts import ModelCalls
+from server.middleware.timeouts import ModelCalls
+from server.slack.handlers import NO_COLLECTION, SlackResponder
 from tests.serve_process import RAG, rag_env
 from tests.support import SEEDS_DIR, running_server
 
@@ -312,7 +314,7 @@ def test_cli_ingests_lists_and_deletes_by_collection(tmp_path):
     for collection in ("news", "desk"):
         out = rag("ingest", "-q", "--collection", collection, str(seed))
         assert out.returncode == 0, out.stderr
-        assert re.match(rf"1 added, 0 updated, 0 unchanged; \d+ chunks embedded into {collection}\.", out.stdout)
+        assert re.match(rf"1 added, 0 replaced, 0 unchanged; \d+ chunks embedded into {collection}\.", out.stdout)
     listed = rag("docs", "--collection", "desk").stdout.splitlines()
     assert len(listed) == 1 and listed[0].startswith(f"desk\t{seed.stem}\t")
     assert len(rag("docs").stdout.splitlines()) == 2, "one doc_id in two collections is two documents"

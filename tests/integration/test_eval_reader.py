@@ -1,4 +1,4 @@
-"""`rag eval-reader` as a user runs it (the shipped reader on held-out dev questions: tests/test_reader.py)."""
+"""`rag eval-reader` as a user runs it (the shipped reader on held-out dev questions: tests/integration/test_reader.py)."""
 
 from __future__ import annotations
 

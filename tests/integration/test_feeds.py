@@ -114,7 +114,7 @@ def test_the_feed_changes_between_polls(services):
         second = watcher.poll(now=60)
         third = watcher.poll(now=120)
         page_fetches = [p for p, status in site.requests if p.startswith("/news/")]
-    assert "1 added, 1 updated, 1 unchanged" in second, second
+    assert "1 added, 1 replaced, 1 unchanged" in second, second
     assert "not modified" in third, third
     assert page_fetches.count("/news/bridge.html") == 1, "an unchanged item's page is not fetched again"
     docs = {d.doc_id: d for d in services.store.documents()}
@@ -162,7 +162,7 @@ def test_rag_ingest_and_watch_from_the_command_line(tmp_path, monkeypatch, capsy
         feed_file = tmp_path / "gull.rss"
         feed_file.write_text(site._pages["/feed.xml"][0].decode())
         assert main(["ingest", "-q", "--collection", "gull", str(feed_file), site.url + "/news/ferry.html"]) == 0
-        assert "2 added, 0 updated, 0 unchanged" in capsys.readouterr().out
+        assert "2 added, 0 replaced, 0 unchanged" in capsys.readouterr().out
         site.put_feed("/feed.xml", "Daily Gull", items)
         assert main(["watch", site.url + "/feed.xml", "--every", "1s", "--max-polls", "2", "--collection", "gull"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -10,9 +10,9 @@ import pytest
 
 from index.chunk import Chunker
 from index.store import Filters, Store, valid_collection
-from rag.bm25 import keyword_search
 from index.stories import StoryClusterer
 from index.vectors import VectorIndex
+from rag.bm25 import keyword_search
 from tests.unit.test_store import DIM, _article, _vectors
 
 # The schema every data directory had before collections (copied from index/store.py as it was, now index/store/schema.py).

@@ -88,4 +88,4 @@ def test_chunks_of_sentence_like_text(parts):
 
 
 def test_chunks_of_one_huge_sentence():
-    check_chunks("word " * 20_000 + "end", Chunker())
+    check_chunks("word " * 20_000 + "end", Chunker(max_tokens=160, overlap_tokens=32))

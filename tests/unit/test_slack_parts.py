@@ -13,11 +13,12 @@ from cli.main import main as cli_main
 from rag.service import Services
 from rag.settings import REPO_ROOT, Settings
 from rag.types import Answer, Citation, Outlet
-from server.slack import EVENTS_PATH, SlackBot, SlackConfigError, check_settings
-from server.slack_blocks import escape, marked_snippet, render_blocks, render_text
-from server.slack_dedupe import SeenEvents
-from server.slack_handlers import BUSY, FAILED, USAGE, SlackResponder, question_from_event
-from server.timeouts import ModelCalls
+from server.middleware.timeouts import ModelCalls
+from server.routes.slack import EVENTS_PATH
+from server.slack.blocks import escape, marked_snippet, render_blocks, render_text
+from server.slack.bot import SlackBot, SlackConfigError, check_settings
+from server.slack.dedupe import SeenEvents
+from server.slack.handlers import BUSY, FAILED, USAGE, SlackResponder, question_from_event
 
 ARTICLE = "Brussels & <!channel>: the President of the Commission, Ursula von der Leyen, said <b>no</b>."
 

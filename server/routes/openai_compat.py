@@ -28,15 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import to_json
 
 from index.store import Filters
+from rag.access import Principal
 from rag.conversation import ChatEngine
 from rag.service import Services
 from rag.types import Answer, Citation
-from server.deps import get_chat, get_services
-from server.keys import Principal
-from server.metrics import observe_answer
-from server.schemas import MAX_QUESTION_CHARS, describe_validation_error
-from server.security import get_principal
-from server.timeouts import ModelTimeout, run_model_call
+from server.deps import get_chat, get_principal, get_services
+from server.middleware.metrics import observe_answer
+from server.middleware.timeouts import ModelTimeout, run_model_call
+from server.schemas import check_limits, describe_validation_error
 
 MODEL_ID = "rag-news"
 MAX_MESSAGES = 200
@@ -110,8 +109,6 @@ class CompletionRequest(BaseModel):
             raise ValueError(f"the last message must be the user's question, not a {last.role!r} message")
         if not last.text.strip():
             raise ValueError("the last user message is empty")
-        if len(last.text) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the last user message is {len(last.text)} characters; the limit is {MAX_QUESTION_CHARS}")
         return self
 
     def history(self) -> list[tuple[str, str | None]]:
@@ -223,6 +220,7 @@ async def chat_completions(
 ):
     """Answer the last user message, earlier messages giving the context for follow-ups.
     With `stream: true` the reply comes as server-sent `chat.completion.chunk` events."""
+    check_limits(request.app.state.settings, "messages", body.messages[-1].text)
     filters = _model_filters(body.model, principal)
     history = engine.replay(body.history())
     answer = await run_model_call(request, engine.answer, body.messages[-1].text, history, None, filters)

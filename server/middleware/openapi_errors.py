@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from rag.settings import Settings
-from server.security import is_public
+from server.middleware.api_keys import is_public
 
 ERROR_BODY = {
     "title": "ErrorBody",

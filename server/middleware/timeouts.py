@@ -22,7 +22,7 @@ from typing import TypeVar
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from server.middleware_errors import error_body
+from server.middleware.errors import error_body
 
 T = TypeVar("T")
 
