@@ -27,7 +27,9 @@ def format_answer(answer: Answer) -> str:
             lines.append(f"  [{n}] {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}")
             lines.append(f"      “{c.text}”")
             if c.also_published_by:
-                lines.append("      also published by: " + ", ".join(f"{o.source or o.doc_id} ({o.date or 'undated'})" for o in c.also_published_by))
+                lines.append(
+                    "      also published by: " + ", ".join(f"{o.source or o.doc_id} ({o.date or 'undated'})" for o in c.also_published_by)
+                )
         for e in answer.earlier:
             lines.append(f"  earlier: {e.answer} ({e.date or 'undated'}) — {', '.join(c.doc_id for c in e.citations)}")
     if answer.query != answer.question:

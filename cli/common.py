@@ -37,9 +37,7 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=date_arg, help="only articles dated on or before YYYY-MM-DD")
     parser.add_argument("--source", action="append", help="only articles from this source (repeatable)")
     parser.add_argument("--doc-id", action="append", dest="doc_ids", help="only this document (repeatable)")
-    parser.add_argument(
-        "--collection", type=collection_arg, action="append", dest="collections", help="only this collection (repeatable)"
-    )
+    parser.add_argument("--collection", type=collection_arg, action="append", dest="collections", help="only this collection (repeatable)")
     parser.add_argument("--top-k", type=int, default=None, help="passages to read")
 
 

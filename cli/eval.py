@@ -81,7 +81,9 @@ def add_eval_reader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="score a random sample of N questions")
     p.add_argument("--seed", type=int, default=13, help="seed of that sample")
     p.add_argument("--first-articles", type=int, metavar="N", help="only the N alphabetically first titles (the trainer's held-out split)")
-    p.add_argument("--exclude-article", action="append", default=[], metavar="TITLE", help="leave out this article's questions (repeatable)")
+    p.add_argument(
+        "--exclude-article", action="append", default=[], metavar="TITLE", help="leave out this article's questions (repeatable)"
+    )
     p.add_argument("--predictions", type=Path, metavar="OUT", help='write {id: answer} ("" when declined), as the official script reads it')
     p.add_argument("--curve", type=Path, metavar="PNG", help="plot declined answerable vs unanswerable questions over every threshold")
     p.add_argument("--json", action="store_true", help="print one JSON object")

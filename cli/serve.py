@@ -29,7 +29,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.ray and (args.replicas != 1 or args.min_replicas is not None or args.max_replicas is not None):
         raise UsageError("--replicas, --min-replicas and --max-replicas need --ray ADDRESS")
     if args.ray and args.watch:
-        raise UsageError("--watch polls inside `rag serve`; with --ray, run `rag watch FEED...` beside it (replicas pick up what it ingests)")
+        raise UsageError(
+            "--watch polls inside `rag serve`; with --ray, run `rag watch FEED...` beside it (replicas pick up what it ingests)"
+        )
     check_settings(settings)  # missing Slack secrets: one line before any model loads
     if settings.keys_file is not None:
         load_keys_file(settings.keys_file)  # a broken keys file is one line before any model loads

@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print("| threshold | articles | copy pairs | merged pairs | precision | recall |\n|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['threshold']} | {r['articles']} | {r['copy_pairs']} | {r['merged_pairs']} | {r['precision']:.3f} | {r['recall']:.3f} |")
+        print(
+            f"| {r['threshold']} | {r['articles']} | {r['copy_pairs']} | {r['merged_pairs']} | {r['precision']:.3f} | {r['recall']:.3f} |"
+        )
     return 0
 
 

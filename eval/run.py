@@ -57,7 +57,9 @@ class EvalResult:
         self.summary = summarize(self.results) | {"malformed_lines": len(self.errors)}
 
 
-def score(item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id: str | None = None, turn: int | None = None) -> QuestionResult:
+def score(
+    item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id: str | None = None, turn: int | None = None
+) -> QuestionResult:
     em, f1 = answer_scores(answer.answer, item.answers)
     retrieved = tuple(p.doc_id for p in answer.passages)
     return QuestionResult(
@@ -77,9 +79,9 @@ def score(item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id
     )
 
 
-def _timed(call: Callable[[], Answer]) -> tuple[Answer, float]:
+def _timed(call: Callable[..., Answer], *args: Any, **kwargs: Any) -> tuple[Answer, float]:
     t = time.perf_counter()
-    answer = call()
+    answer = call(*args, **kwargs)
     return answer, 1000 * (time.perf_counter() - t)
 
 
@@ -106,12 +108,12 @@ def evaluate(
                 continue
             conversation_id = f"eval-{uuid.uuid4().hex[:8]}-{item.id}"  # fresh history for every run
             for n, turn in enumerate(item.turns, start=1):
-                answer, ms = _timed(lambda: chat(turn.question, conversation_id, top_k))
+                answer, ms = _timed(chat, turn.question, conversation_id, top_k)
                 results.append(score(turn, answer, ms, item.id, n))
         else:
             only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else None
             dated = {"as_of": item.as_of} if item.as_of else {}  # only time-sensitive sets need an `ask` that takes it
-            answer, ms = _timed(lambda: ask(item.question, top_k=top_k, filters=only, **dated))
+            answer, ms = _timed(ask, item.question, top_k=top_k, filters=only, **dated)
             results.append(score(item, answer, ms))
     return results, problems
 
@@ -148,8 +150,23 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
 
 def settings_snapshot(settings: Settings, top_k: int | None) -> dict[str, Any]:
     """The knobs that change scores, recorded with every report so results can be compared."""
-    keys = ("embedding_model", "chunk_tokens", "chunk_overlap_tokens", "retrieve_candidates", "rrf_k",
-            "dense_weight", "bm25_weight", "no_answer_threshold", "tie_margin", "rank_penalty", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "reader_stride", "reader_quantize")
+    keys = (
+        "embedding_model",
+        "chunk_tokens",
+        "chunk_overlap_tokens",
+        "retrieve_candidates",
+        "rrf_k",
+        "dense_weight",
+        "bm25_weight",
+        "no_answer_threshold",
+        "tie_margin",
+        "rank_penalty",
+        "reader_first_pass",
+        "reader_stop_confidence",
+        "reader_max_length",
+        "reader_stride",
+        "reader_quantize",
+    )
     snap = {k: getattr(settings, k) for k in keys}
     snap["top_k"] = top_k or settings.top_k
     snap["reader_model"] = str(settings.reader_model)

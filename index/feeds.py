@@ -97,9 +97,7 @@ class Fetcher:
                     body += part
                     if len(body) > self.max_bytes:
                         raise FetchError(f"{url}: over the {self.max_bytes}-byte limit")
-                return Fetched(
-                    url, 200, bytes(body), response.headers.get("etag"), response.headers.get("last-modified")
-                )
+                return Fetched(url, 200, bytes(body), response.headers.get("etag"), response.headers.get("last-modified"))
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
 
@@ -115,7 +113,7 @@ def _own(entry: dict, key: str):
 
 def _entry_date(entry: dict) -> dt.date | None:
     parsed = _own(entry, "published_parsed") or _own(entry, "updated_parsed")
-    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc).date() if parsed else None
+    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC).date() if parsed else None
 
 
 def parse_feed(content: bytes, where: str) -> list[FeedItem]:

@@ -45,8 +45,7 @@ def index_ids(index: faiss.Index) -> np.ndarray:
         return faiss.vector_to_array(index.id_map).astype(np.int64)
     invlists = faiss.extract_index_ivf(index).invlists
     return np.concatenate(
-        [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy() for i in range(invlists.nlist)]
-        or [np.zeros(0, np.int64)]
+        [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy() for i in range(invlists.nlist)] or [np.zeros(0, np.int64)]
     )
 
 

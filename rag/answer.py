@@ -263,9 +263,7 @@ class AnswerPipeline:
         # 0.95 is not (a flat 0.05 made the second a tie, and the newer article's wrong
         # answer won); and it is only a tie between answers we would give at all
         contenders = [
-            g
-            for g in groups
-            if _log_odds(g.confidence) >= _log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
+            g for g in groups if _log_odds(g.confidence) >= _log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
         ]
         return max(contenders, key=lambda g: (g.newest, g.confidence))
 

@@ -81,7 +81,7 @@ class Retriever:
         for weight, hits in ((self.dense_weight, dense), (self.bm25_weight, keyword)):
             for rank, (chunk_id, _) in enumerate(hits, start=1):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
-        chunks = self.store.chunks(sorted(fused, key=fused.__getitem__, reverse=True)[: n])
+        chunks = self.store.chunks(sorted(fused, key=fused.__getitem__, reverse=True)[:n])
         boosted = set(boost_doc_ids)
         if boosted:
             for chunk_id, chunk in chunks.items():

@@ -43,7 +43,7 @@ def configure_runtime(settings: Settings) -> None:
         torch.set_num_threads(settings.torch_threads)
 
 
-def model_dtype(settings: Settings) -> "torch.dtype":
+def model_dtype(settings: Settings) -> torch.dtype:
     """The torch dtype both models run in: the configured one, or for `auto` the machine's native one."""
     import torch
 

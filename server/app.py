@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse(
         status_code=422,
-        content={"error": describe_validation_error(exc), "detail": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]},
+        content={
+            "error": describe_validation_error(exc),
+            "detail": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()],
+        },
     )
 
 

@@ -77,9 +77,7 @@ def _questions(raw: dict) -> Iterator[SquadQuestion]:
                 )
 
 
-def split_by_article(
-    questions: list[SquadQuestion], n_heldout: int = 10
-) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
+def split_by_article(questions: list[SquadQuestion], n_heldout: int = 10) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
     """Hold out whole articles (the alphabetically first ones) so no held-out text is seen in training."""
     titles = sorted({q.title for q in questions})
     heldout = set(titles[:n_heldout])

@@ -75,9 +75,7 @@ def _same_article_paragraph(q: SquadQuestion, contexts: list[str], rng: random.R
     return rng.choice(others) if others else None
 
 
-def _pairs_with_negatives(
-    questions: list[SquadQuestion], ratio: float, hard_ratio: float, rng: random.Random
-) -> list[Pair]:
+def _pairs_with_negatives(questions: list[SquadQuestion], ratio: float, hard_ratio: float, rng: random.Random) -> list[Pair]:
     """Every question with its answer, plus negatives (answer None) in the given proportions."""
     pairs: list[Pair] = [(q.question, q.context, q.answer_start, q.answers[0]) for q in questions]
     contexts_by_title: dict[str, list[str]] = {}

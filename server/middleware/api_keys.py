@@ -111,7 +111,9 @@ class ApiKeyMiddleware:
             wait = self._bucket(principal).take()
             if wait > 0:
                 await send_json_error(
-                    send, 429, f"rate limit exceeded for this API key; retry in {wait:.1f} s",
+                    send,
+                    429,
+                    f"rate limit exceeded for this API key; retry in {wait:.1f} s",
                     {"retry-after": str(max(1, math.ceil(wait)))},
                 )
                 return

@@ -47,23 +47,31 @@ class Metrics:
     def __init__(self, app) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "rag_http_requests", "HTTP requests by route template and status", ["method", "route", "status"],
+            "rag_http_requests",
+            "HTTP requests by route template and status",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "rag_http_request_duration_seconds", "HTTP request latency by route template and status",
-            ["method", "route", "status"], buckets=REQUEST_BUCKETS, registry=self.registry,
+            "rag_http_request_duration_seconds",
+            "HTTP request latency by route template and status",
+            ["method", "route", "status"],
+            buckets=REQUEST_BUCKETS,
+            registry=self.registry,
         )
         self.stages = Histogram(
-            "rag_pipeline_stage_seconds", "time spent in each stage of answering (embed, dense, bm25, fuse, read, total)",
-            ["stage"], buckets=STAGE_BUCKETS, registry=self.registry,
+            "rag_pipeline_stage_seconds",
+            "time spent in each stage of answering (embed, dense, bm25, fuse, read, total)",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=self.registry,
         )
-        self.answers = Counter(
-            "rag_answers", "questions answered, by outcome (answer or no_answer)", ["outcome"], registry=self.registry
-        )
+        self.answers = Counter("rag_answers", "questions answered, by outcome (answer or no_answer)", ["outcome"], registry=self.registry)
         self.questions = Counter(
-            "rag_collection_questions", 'questions by each collection they searched ("*": every collection)',
-            ["collection"], registry=self.registry,
+            "rag_collection_questions",
+            'questions by each collection they searched ("*": every collection)',
+            ["collection"],
+            registry=self.registry,
         )
         self.registry.register(_IndexCollector(app))
 

@@ -67,9 +67,7 @@ class NewDocument(BaseModel):
 class AddDocuments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    collection: str | None = Field(
-        None, pattern=COLLECTION_PATTERN, description="default: your key's only collection, else `default`"
-    )
+    collection: str | None = Field(None, pattern=COLLECTION_PATTERN, description="default: your key's only collection, else `default`")
     documents: list[NewDocument] = Field(min_length=1)
 
 

@@ -42,7 +42,6 @@ MAX_MESSAGES = 200
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-
 class OpenAIErrorRoute(APIRoute):
     """Errors in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`: OpenAI
     clients take the message they show from there, so a bad request reads as what it is."""
@@ -198,9 +197,7 @@ def _models(principal: Principal, services: Services) -> list[str]:
 
 
 @router.get("/models", response_model=ModelList)
-def list_models(
-    principal: Principal = Depends(get_principal), services: Services = Depends(get_services)
-) -> ModelList:
+def list_models(principal: Principal = Depends(get_principal), services: Services = Depends(get_services)) -> ModelList:
     """`rag-news` (every collection the key may read), then `rag-news/NAME` for each of them."""
     return ModelList(data=[ModelCard(id=m) for m in _models(principal, services)])
 
@@ -238,7 +235,5 @@ def _model_filters(model: str, principal: Principal) -> Filters:
     base, slash, collection = model.partition("/")
     readable = principal.readable
     if base != MODEL_ID or (slash and (not collection or (readable is not None and collection not in readable))):
-        raise HTTPException(
-            status_code=404, detail=f"the model {model!r} does not exist; this server has {MODEL_ID!r} (see /v1/models)"
-        )
+        raise HTTPException(status_code=404, detail=f"the model {model!r} does not exist; this server has {MODEL_ID!r} (see /v1/models)")
     return Filters(collections=(collection,) if slash else None).within(readable)

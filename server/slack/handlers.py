@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -30,10 +31,7 @@ log = logging.getLogger(__name__)
 USAGE = "Ask me a question about the news corpus, e.g. `/ask Who is the President of the European Commission?`"
 FAILED = "Sorry, something went wrong while answering that. Please try again in a moment."
 BUSY = "Sorry, I am too busy to answer that right now. Please ask again in a minute."
-NO_COLLECTION = (
-    "This channel has no collection of articles to answer from. "
-    "An admin can give it one in RAG_SLACK_CHANNEL_COLLECTIONS."
-)
+NO_COLLECTION = "This channel has no collection of articles to answer from. An admin can give it one in RAG_SLACK_CHANNEL_COLLECTIONS."
 EVERY_COLLECTION = "*"
 # `<@U123>` or `<@U123|name>`: the mention that addressed the bot is not part of the question
 _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")

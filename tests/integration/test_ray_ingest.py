@@ -104,7 +104,10 @@ def test_an_embedding_actor_killed_mid_ingest_is_restarted_and_nothing_is_lost(c
     ray_dir = tmp_path / "ray"
     proc = subprocess.Popen(
         [str(RAG), "ingest", "-q", "--ray", "local", str(corpus)],
-        env=rag_env(ray_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=rag_env(ray_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
     def embedding_actors() -> list[int]:
