@@ -18,14 +18,14 @@ def format_answer(answer: Answer) -> str:
         lines.append(answer.message)
         if answer.suggestion:
             s, c = answer.suggestion, answer.suggestion.citation
-            lines.append(f"  low-confidence hint, not an answer: {s.text}   (confidence {s.confidence:.2f})")
-            lines.append(f"      {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}: “{c.text}”")
+            lines.append(f"  low-confidence hint, not an answer: {s.answer}   (confidence {s.confidence:.2f})")
+            lines.append(f"      {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}: “{c.snippet}”")
     else:
         lines.append(f"{answer.answer}   (confidence {answer.confidence:.2f})")
         lines.append(answer.message)
         for n, c in enumerate(answer.citations, start=1):
             lines.append(f"  [{n}] {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}")
-            lines.append(f"      “{c.text}”")
+            lines.append(f"      “{c.snippet}”")
             if c.also_published_by:
                 lines.append(
                     "      also published by: " + ", ".join(f"{o.source or o.doc_id} ({o.date or 'undated'})" for o in c.also_published_by)

@@ -193,7 +193,7 @@ class AnswerPipeline:
             best_conf = chosen.confidence if chosen else 0.0
             suggestion = (
                 Suggestion(
-                    text=chosen.best.span.text,
+                    answer=chosen.best.span.text,
                     confidence=round(best_conf, 4),
                     citation=self._cite(chosen.best, self._outlets([chosen.best.passage])),
                 )
@@ -305,7 +305,7 @@ class AnswerPipeline:
             chunk_id=p.chunk_id,
             start=p.start + s.start,
             end=p.start + s.end,
-            text=snippet,
+            snippet=snippet,
             snippet_start=p.start + snippet_start,
             confidence=round(candidate.confidence, 4),
             also_published_by=[

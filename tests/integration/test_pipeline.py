@@ -20,8 +20,8 @@ def _check_citations(services, answer) -> None:
     for c in answer.citations:
         article = services.store.document(c.doc_id).text
         assert normalize_answer(article[c.start : c.end]) and c.snippet_start <= c.start < c.end
-        assert article[c.snippet_start : c.snippet_start + len(c.text)] == c.text
-        assert article[c.start : c.end] in c.text
+        assert article[c.snippet_start : c.snippet_start + len(c.snippet)] == c.snippet
+        assert article[c.start : c.end] in c.snippet
     top = answer.citations[0]
     assert services.store.document(top.doc_id).text[top.start : top.end] == answer.answer
 
@@ -37,7 +37,7 @@ def test_answers_with_exact_citations(pipeline, seed_services, question, expecte
     answer = pipeline.ask(question)
     assert answer.answer is not None and expected in answer.answer
     _check_citations(seed_services, answer)
-    assert any(expected in c.text for c in answer.citations)
+    assert any(expected in c.snippet for c in answer.citations)
 
 
 def test_says_not_found_when_the_corpus_does_not_say(pipeline):
@@ -165,7 +165,7 @@ def test_a_declined_question_still_shows_the_best_candidate_as_a_hint(seed_servi
     declined = strict.ask(question)
     assert declined.answer is None and declined.citations == []
     hint = declined.suggestion
-    assert hint is not None and "Macron" in hint.text and hint.confidence < 1.01
+    assert hint is not None and "Macron" in hint.answer and hint.confidence < 1.01
     article = seed_services.store.document(hint.citation.doc_id).text
-    assert article[hint.citation.start : hint.citation.end] == hint.text
+    assert article[hint.citation.start : hint.citation.end] == hint.answer
     assert answered.suggestion is None

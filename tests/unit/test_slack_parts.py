@@ -32,7 +32,7 @@ def citation(title: str = "EU <sanctions> & Russia", start: int = 56, end: int =
         chunk_id=1,
         start=start,
         end=end,
-        text=ARTICLE,
+        snippet=ARTICLE,
         snippet_start=0,
         confidence=0.9,
     )
