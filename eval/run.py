@@ -9,6 +9,7 @@ be scored without touching the index the product serves.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import tempfile
 import time
 import uuid
@@ -37,7 +38,9 @@ class EvalInputError(RagError, ValueError):
 
 
 class Ask(Protocol):
-    def __call__(self, question: str, top_k: int | None = None, filters: Filters | None = None, **dated: Any) -> Answer: ...
+    def __call__(
+        self, question: str, top_k: int | None = None, filters: Filters | None = None, *, as_of: dt.date | None = None
+    ) -> Answer: ...
 
 
 # (message, conversation_id, top_k) -> Answer: one turn of a multi-turn conversation

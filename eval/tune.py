@@ -18,7 +18,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eval.metrics import summarize
 from eval.run import corpus_services, evaluate, read_testset
@@ -97,7 +97,8 @@ class Tuner:
                 self.reader = self.reader or MemoReader(built.reader)
                 for overrides in group:
                     variant = Services(built.settings.model_copy(update=overrides))
-                    variant.embedder, variant.reader = built.embedder, self.reader
+                    # MemoReader has what the pipeline uses of a Reader (predict, calibration)
+                    variant.embedder, variant.reader = built.embedder, cast(Reader, self.reader)
                     results, _ = evaluate(self.testset, variant.pipeline.ask)
                     knobs = self.knobs(overrides) | {"threshold_used": variant.pipeline.threshold}
                     done.append(Trial(stage, knobs, summarize(results)))

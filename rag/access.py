@@ -175,6 +175,8 @@ class KeyRing:
         return [p for _, p in self._plain] + [e.principal for e in self._entries]
 
     def _file_stamp(self) -> tuple[int, int] | None:
+        if self._file is None:
+            return None
         try:
             st = os.stat(self._file)
         except OSError:

@@ -11,9 +11,6 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# `snippet` and the like in Python, their JSON names on the wire, either name accepted when built
-WIRE_NAMES = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
-
 
 class Passage(BaseModel):
     chunk_id: int
@@ -38,7 +35,8 @@ class Outlet(BaseModel):
 
 
 class Citation(BaseModel):
-    model_config = WIRE_NAMES
+    # `snippet` in Python, `text` on the wire; either name accepted when built
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
     doc_id: str
     collection: str = Field("default", description="the collection the article belongs to")
@@ -68,7 +66,8 @@ class Suggestion(BaseModel):
     """Below the no-answer threshold, the reader's best span and where it stands: not an answer,
     a low-confidence hint, so that a user told "not found" still sees where to look."""
 
-    model_config = WIRE_NAMES
+    # `snippet` in Python, `text` on the wire; either name accepted when built
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
 
     answer: str = Field(alias="text", description="the best span, under the threshold: not an answer")
     confidence: float

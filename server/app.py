@@ -19,7 +19,8 @@ from server.slack.bot import start_slack
 log = logging.getLogger(__name__)
 
 
-def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # registered for that class only
     return JSONResponse(
         status_code=422,
         content={

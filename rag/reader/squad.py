@@ -13,7 +13,7 @@ import json
 import re
 import string
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +112,6 @@ def f1_score(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def best_over_golds(metric, prediction: str, golds: tuple[str, ...] | list[str]) -> float:
+def best_over_golds(metric: Callable[[str, str], float], prediction: str, golds: Sequence[str]) -> float:
     """SQuAD takes the maximum of a metric over all acceptable answers."""
     return max(metric(prediction, g) for g in golds)
