@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from tqdm import tqdm
 
 from eval.metrics import QuestionResult, answer_scores, first_relevant_rank, summarize
 from eval.testset import Conversation, EvalQuestion, EvalSet, load_testset
+from index.errors import RagError
 from index.store import Filters
 from rag.question import Question
 from rag.settings import Settings
@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from rag.service import Services
 
 
-class EvalInputError(ValueError):
+class EvalInputError(RagError, ValueError):
     """The test set or corpus cannot be used at all (missing, or no valid line)."""
+
+    exit_code = 2  # bad input: nothing was touched
 
 
 Ask = Callable[[Question], Answer]  # AnswerPipeline.answer: one question
@@ -53,7 +55,9 @@ class EvalResult:
         self.summary = summarize(self.results) | {"malformed_lines": len(self.errors)}
 
 
-def score(item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id: str | None = None, turn: int | None = None) -> QuestionResult:
+def score(
+    item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id: str | None = None, turn: int | None = None
+) -> QuestionResult:
     em, f1 = answer_scores(answer.answer, item.answers)
     retrieved = tuple(p.doc_id for p in answer.passages)
     return QuestionResult(
@@ -73,9 +77,9 @@ def score(item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id
     )
 
 
-def _timed(call: Callable[[], Answer]) -> tuple[Answer, float]:
+def _timed(call: Callable[..., Answer], *args: Any, **kwargs: Any) -> tuple[Answer, float]:
     t = time.perf_counter()
-    answer = call()
+    answer = call(*args, **kwargs)
     return answer, 1000 * (time.perf_counter() - t)
 
 
@@ -103,13 +107,13 @@ def evaluate(
             conversation_id = f"eval-{uuid.uuid4().hex[:8]}-{item.id}"  # fresh history for every run
             for n, turn in enumerate(item.turns, start=1):
                 asked = Question(turn.question, turn.as_of or dt.date.today(), top_k=top_k, conversation_id=conversation_id)
-                answer, ms = _timed(partial(chat, asked))
+                answer, ms = _timed(chat, asked)
                 results.append(score(turn, answer, ms, item.id, n))
         else:
             only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else Filters()
             # each line is asked on its own `as_of` (default today), as a user would have asked it that day
             asked = Question(item.question, item.as_of or dt.date.today(), only, top_k)
-            answer, ms = _timed(partial(ask, asked))
+            answer, ms = _timed(ask, asked)
             results.append(score(item, answer, ms))
     return results, problems
 
@@ -135,7 +139,7 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
         services = Services(settings.model_copy(update={"data_dir": Path(tmp)}))
         try:
             report = services.ingestor.ingest_paths([corpus])
-            if not (report.added or report.updated):
+            if not (report.added or report.replaced):
                 raise EvalInputError(f"no article could be ingested from {corpus}")
             yield services
         finally:
@@ -144,9 +148,27 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
 
 def settings_snapshot(settings: Settings, top_k: int | None) -> dict[str, Any]:
     """The knobs that change scores, recorded with every report so results can be compared."""
-    keys = ("embedding_model", "chunk_tokens", "chunk_overlap_tokens", "retrieve_candidates", "rrf_k",
-            "dense_weight", "bm25_weight", "no_answer_threshold", "tie_margin", "rank_penalty", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "reader_stride", "reader_quantize",
-            "recency_weight", "recency_half_life_days", "period_weight", "period_grace_days")
+    keys = (
+        "embedding_model",
+        "chunk_tokens",
+        "chunk_overlap_tokens",
+        "retrieve_candidates",
+        "rrf_k",
+        "dense_weight",
+        "bm25_weight",
+        "no_answer_threshold",
+        "tie_margin",
+        "rank_penalty",
+        "reader_first_pass",
+        "reader_stop_confidence",
+        "reader_max_length",
+        "reader_stride",
+        "reader_quantize",
+        "recency_weight",
+        "recency_half_life_days",
+        "period_weight",
+        "period_grace_days",
+    )
     snap = {k: getattr(settings, k) for k in keys}
     snap["top_k"] = top_k or settings.top_k
     snap["reader_model"] = str(settings.reader_model)

@@ -26,13 +26,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # stored before, changed since: its chunks were replaced
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     chunks: int = 0
 
     def summary(self) -> str:
-        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
+        parts = [f"{len(self.added)} added", f"{len(self.replaced)} replaced", f"{len(self.unchanged)} unchanged"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         return ", ".join(parts) + f"; {self.chunks} chunks embedded"
@@ -66,6 +66,16 @@ def unique_articles(
             seen[article.doc_id] = name
             articles.append(article if names is None else replace(article, path=name))
     return articles
+
+
+def sidecar_metadata(articles: list[Article], report: IngestReport) -> list[Article]:
+    """The articles with what their folder's metadata.json gives them (index/sidecar.py); a
+    sidecar that cannot be read is reported and ingest goes on without it."""
+    try:
+        return with_sidecars(articles)
+    except (ValueError, OSError) as exc:
+        report.failed.append((SIDECAR_NAME, f"sidecar not used: {exc}"))
+        return articles
 
 
 class Ingestor:
@@ -113,10 +123,7 @@ class Ingestor:
         report = IngestReport()
         articles = unique_articles(((path, parse_or_reason(path)) for path in files), report, names)
         if names is None:  # an upload's temporary copies have no folder of their own, so no sidecar
-            try:
-                articles = with_sidecars(articles)
-            except (ValueError, OSError) as exc:
-                report.failed.append((SIDECAR_NAME, f"sidecar not used: {exc}"))
+            articles = sidecar_metadata(articles, report)
         self.ingest_articles(articles, report, progress, collection)
         return report
 
@@ -166,7 +173,7 @@ class Ingestor:
         """One transaction for a batch of embedded documents (the plain and the Ray ingest both write here)."""
         for article, _, _ in items:
             existed = self.store.document(article.doc_id, collection) is not None
-            (report.updated if existed else report.added).append(article.doc_id)
+            (report.replaced if existed else report.added).append(article.doc_id)
         with self._commit_lock:
             assigned = {a.doc_id: self.stories.assign(a, collection) for a, _, _ in items}
             try:

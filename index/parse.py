@@ -239,9 +239,7 @@ def find_article_files(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files += sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and f.name != SIDECAR_NAME
-            )
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and f.name != SIDECAR_NAME)
         else:
             files.append(p)
     return files

@@ -35,7 +35,8 @@ def period_start(value: str) -> dt.date:
     if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
         raise SidecarError(f"not a date, month or year: {value!r}")
     try:
-        return dt.date(*(int(p) for p in parts), *(1,) * (3 - len(parts)))  # type: ignore[misc]
+        year, month, day = (int(p) for p in [*parts, "1", "1"][:3])
+        return dt.date(year, month, day)
     except ValueError as exc:
         raise SidecarError(f"not a date, month or year: {value!r}") from exc
 

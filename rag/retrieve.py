@@ -24,18 +24,22 @@ from rag.types import Passage
 
 
 class Retriever:
+    """Dense and BM25 candidates, fused by reciprocal rank, one copy of each story."""
+
     def __init__(
         self,
         store: Store,
         vectors: VectorIndex,
         embedder: Embedder,
-        candidates: int = 40,
-        rrf_k: int = 60,
-        dense_weight: float = 1.0,
-        bm25_weight: float = 1.0,
-        boost_weight: float = 0.5,
-        one_copy_per_story: bool = True,
+        *,
+        candidates: int,
+        rrf_k: int,
+        dense_weight: float,
+        bm25_weight: float,
+        boost_weight: float,
+        one_copy_per_story: bool,
     ) -> None:
+        """No defaults: the values come from Settings (rag/service.py), so they cannot disagree."""
         self.store = store
         self.vectors = vectors
         self.embedder = embedder

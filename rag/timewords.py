@@ -92,7 +92,7 @@ def _range(words: str, as_of: dt.date) -> Period:
         since, until = _month_range(year, _MONTHS[match[1]]) if match[1] else (dt.date(year, 1, 1), dt.date(year, 12, 31))
         return Period(since, until, words, "named")
     match = re.fullmatch(r"(?:in the )?(?:past|last) (\d+) (day|week|month|year)s?", words)
-    assert match, words
+    assert match is not None  # the caller matched _PHRASE, whose last alternative this is
     return Period(as_of - dt.timedelta(days=int(match[1]) * _UNITS[match[2]] - 1), as_of, words)
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from index.chunk import Chunker
-from index.parse import parse_file
+from index.parse import find_article_files, parse_file
 from index.tokens import get_encoding
 from index.types import Article
 
@@ -31,7 +31,7 @@ def test_tiktoken_loads_offline_in_a_fresh_process(tmp_path):
 
 def test_chunks_have_exact_offsets_and_fit_the_budget(seeds_dir):
     chunker = Chunker(max_tokens=80, overlap_tokens=20)
-    for path in sorted(seeds_dir.iterdir()):
+    for path in find_article_files([seeds_dir]):
         [article] = parse_file(path)
         chunks = chunker.chunk(article)
         assert chunks, path

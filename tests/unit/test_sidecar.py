@@ -27,7 +27,9 @@ def test_a_sidecar_fills_what_the_article_lacks_and_never_overrides_it(tmp_path)
     assert b.date == dt.date(2021, 2, 3), "the article's own date header wins"
 
 
-@pytest.mark.parametrize(("value", "day"), [("2022", dt.date(2022, 1, 1)), ("2025-09", dt.date(2025, 9, 1)), ("2025-09-09", dt.date(2025, 9, 9))])
+@pytest.mark.parametrize(
+    ("value", "day"), [("2022", dt.date(2022, 1, 1)), ("2025-09", dt.date(2025, 9, 1)), ("2025-09-09", dt.date(2025, 9, 9))]
+)
 def test_a_period_is_stored_as_its_first_day(value, day):
     assert period_start(value) == day
 
