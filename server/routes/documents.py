@@ -225,7 +225,7 @@ def list_documents(
     collection: Annotated[list[str] | None, Query(description="only these collections (repeatable)")] = None,
 ) -> list[DocumentOut]:
     """The documents of the collections your key may read."""
-    filters = readable_filters(principal, Filters(collections=tuple(collection) if collection else None))
+    filters = readable_filters(principal, Filters.of(collections=collection))
     return [DocumentOut.of(d) for d in services.store.documents(filters)]
 
 
