@@ -424,18 +424,18 @@ def train_slice(cfg: SliceConfig) -> dict:
     data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
     model = run_model(run_dir) if state else _start_run(run_dir, recipe)
     tokenizer = AutoTokenizer.from_pretrained(run_dir / START_MODEL_DIR)
+    progress = state["progress"] if state else {
+        "cursor": 0, "questions_seen": 0, "windows_seen": 0, "steps": 0, "train_seconds": 0.0,
+        "planned_steps": _planned_steps(data, recipe), "slices": [],
+    }
     optimizer = torch.optim.AdamW(_trainable(model, recipe), lr=recipe.lr, weight_decay=0.01)
-    if state:
-        progress = state["progress"]
+    schedule = get_linear_schedule_with_warmup(optimizer, recipe.warmup_steps, progress["planned_steps"])
+    if state:  # after the schedule is made: making it resets the optimizer's learning rate to the first step's
         optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
         torch.set_rng_state(state["torch_rng"])
     else:
         torch.manual_seed(recipe.seed)
-        progress = {"cursor": 0, "questions_seen": 0, "windows_seen": 0, "steps": 0, "train_seconds": 0.0,
-                    "planned_steps": _planned_steps(data, recipe), "slices": []}
-    schedule = get_linear_schedule_with_warmup(optimizer, recipe.warmup_steps, progress["planned_steps"])
-    if state:
-        schedule.load_state_dict(state["schedule"])
     del state
     if not resumed:  # slice 0: the start model on the same held-out sample, the figure every slice is compared with
         progress["slices"].append(_slice_entry(progress, cfg, 0, 0, 0, 0.0, score_heldout(model, run_dir, data, recipe, cfg.heldout_questions)))
