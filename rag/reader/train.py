@@ -397,6 +397,21 @@ def export_run(run_dir: Path, out_dir: Path) -> Path:
     return out_dir
 
 
+def finalize_run(run_dir: Path, out_dir: Path) -> dict:
+    """Ship a sliced run's latest checkpoint as `finalize_reader` ships any other: packed, calibrated on
+    its training questions and scored on all of its held-out titles."""
+    state = torch.load(run_dir / CHECKPOINT_FILE)
+    recipe = _recipe_from_dict(state["recipe"])
+    del state
+    data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
+    cfg = TrainConfig(
+        squad_path=recipe.squad_path, out_dir=out_dir, base_model=recipe.base_model, lr=recipe.lr,
+        batch_size=recipe.batch_size, max_length=recipe.max_length, stride=recipe.stride, seed=recipe.seed,
+    )
+    checkpoint = export_run(run_dir, out_dir / "checkpoint")
+    return finalize_reader(checkpoint, out_dir, cfg, data.order, data.heldout, random.Random(recipe.seed))
+
+
 def score_heldout(model: torch.nn.Module, run_dir: Path, data: TrainingSet, recipe: Recipe, n: int) -> dict:
     """`evaluate_heldout` on a fixed sample of the held-out titles, read with the start model's
     calibration (its threshold sits at a span-vs-null margin near 0, so the abstain figures say whether
