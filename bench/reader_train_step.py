@@ -27,9 +27,9 @@ VARIANTS: dict[str, dict] = {
     "fp32, 256 tokens, 1 thread": {},
     "fp32, 192 tokens, 1 thread": {"max_length": 192, "stride": 64},
     "fp32, 256 tokens, 1 thread, frozen embedding matrix": {"freeze_embeddings": True},
-    "fp32, 256 tokens, 2 threads": {"threads": 2},
     "bf16 autocast, 256 tokens, 1 thread": {"bf16": True},
     "torch.compile, 256 tokens, 1 thread": {"compile": True},
+    "fp32, 256 tokens, 2 threads": {"threads": 2},
 }
 
 

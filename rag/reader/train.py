@@ -378,7 +378,7 @@ def _start_run(run_dir: Path, recipe: Recipe) -> torch.nn.Module:
     model.config.save_pretrained(start)
     AutoTokenizer.from_pretrained(base).save_pretrained(start)
     if (base / CALIBRATION_FILE).exists():
-        shutil.copy(base / CALIBRATION_FILE, start / CALIBRATION_FILE)
+        shutil.copyfile(base / CALIBRATION_FILE, start / CALIBRATION_FILE)  # not its mode: a shared checkpoint is read-only
     return model
 
 
