@@ -58,7 +58,7 @@ def one_variant(name: str, steps: int, warmup: int, questions: int) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(shipped)
     pairs = [p for i in range(questions) for p in pairs_for(data, i, NegativeMix(easy=0.3, cut_out=0.2, same_article=0.2), 13)]
     windows = build_windows(tokenizer, pairs, v["max_length"], v["stride"])
-    batches = _batches(windows, 16, random.Random(13))
+    batches = [b for b in _batches(windows, 16, random.Random(13)) if len(b) == 16]  # full batches: one rate per window
     model = load_qa_model(shipped)
     if v["freeze_embeddings"]:
         model.get_input_embeddings().weight.requires_grad_(False)
