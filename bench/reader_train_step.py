@@ -38,12 +38,12 @@ def one_variant(name: str, steps: int, warmup: int, questions: int) -> dict:
     import random
 
     import torch
+    from transformers import AutoTokenizer
 
     from rag.hardware import cpu_model_name
     from rag.reader.train import _batches, _collate, build_windows, train_step
     from rag.reader.training_set import NegativeMix, load_training_set, pairs_for
     from rag.reader.weights import load_qa_model
-    from transformers import AutoTokenizer
 
     v = {"max_length": 256, "stride": 96, "threads": 1, "freeze_embeddings": False, "bf16": False, "compile": False} | VARIANTS[name]
     torch.set_num_threads(v["threads"])
@@ -107,7 +107,19 @@ def main() -> None:
     results = []
     for name in args.variant or list(VARIANTS):
         load = os.getloadavg()[0]
-        cmd = [sys.executable, "-m", "bench.reader_train_step", "--child", name, "--steps", str(args.steps), "--warmup", str(args.warmup), "--questions", str(args.questions)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.reader_train_step",
+            "--child",
+            name,
+            "--steps",
+            str(args.steps),
+            "--warmup",
+            str(args.warmup),
+            "--questions",
+            str(args.questions),
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             result = {"variant": name, "error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}

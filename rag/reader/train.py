@@ -19,8 +19,9 @@ import random
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,9 +32,9 @@ from index.model_paths import resolve_model_path
 from rag.hardware import cpu_computes_bf16, cpu_model_name, native_dtype
 from rag.reader.calibrate import fit_calibration, with_negatives, without_answer, write_calibration
 from rag.reader.model import CALIBRATION_FILE, Reader
-from rag.reader.weights import load_qa_model, save_packed
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
 from rag.reader.training_set import NegativeMix, Pair, TrainingSet, load_training_set, pairs_for, same_article_paragraph
+from rag.reader.weights import load_qa_model, save_packed
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,7 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _pairs_with_negatives(
-    questions: list[SquadQuestion], ratio: float, hard_ratio: float, rng: random.Random
-) -> list[Pair]:
+def _pairs_with_negatives(questions: list[SquadQuestion], ratio: float, hard_ratio: float, rng: random.Random) -> list[Pair]:
     """Every question with its answer, plus negatives (answer None) in the given proportions."""
     pairs: list[Pair] = [(q.question, q.context, q.answer_start, q.answers[0]) for q in questions]
     contexts_by_title: dict[str, list[str]] = {}
@@ -405,8 +404,14 @@ def finalize_run(run_dir: Path, out_dir: Path) -> dict:
     del state
     data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
     cfg = TrainConfig(
-        squad_path=recipe.squad_path, out_dir=out_dir, base_model=recipe.base_model, lr=recipe.lr,
-        batch_size=recipe.batch_size, max_length=recipe.max_length, stride=recipe.stride, seed=recipe.seed,
+        squad_path=recipe.squad_path,
+        out_dir=out_dir,
+        base_model=recipe.base_model,
+        lr=recipe.lr,
+        batch_size=recipe.batch_size,
+        max_length=recipe.max_length,
+        stride=recipe.stride,
+        seed=recipe.seed,
     )
     checkpoint = export_run(run_dir, out_dir / "checkpoint")
     return finalize_reader(checkpoint, out_dir, cfg, data.order, data.heldout, random.Random(recipe.seed))
@@ -439,10 +444,19 @@ def train_slice(cfg: SliceConfig) -> dict:
     data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
     model = run_model(run_dir) if state else _start_run(run_dir, recipe)
     tokenizer = AutoTokenizer.from_pretrained(run_dir / START_MODEL_DIR)
-    progress = state["progress"] if state else {
-        "cursor": 0, "questions_seen": 0, "windows_seen": 0, "steps": 0, "train_seconds": 0.0,
-        "planned_steps": _planned_steps(data, recipe), "slices": [],
-    }
+    progress: dict[str, Any] = (
+        state["progress"]
+        if state
+        else {
+            "cursor": 0,
+            "questions_seen": 0,
+            "windows_seen": 0,
+            "steps": 0,
+            "train_seconds": 0.0,
+            "planned_steps": _planned_steps(data, recipe),
+            "slices": [],
+        }
+    )
     optimizer = torch.optim.AdamW(_trainable(model, recipe), lr=recipe.lr, weight_decay=0.01)
     schedule = get_linear_schedule_with_warmup(optimizer, recipe.warmup_steps, progress["planned_steps"])
     if state:  # after the schedule is made: making it resets the optimizer's learning rate to the first step's
@@ -453,7 +467,9 @@ def train_slice(cfg: SliceConfig) -> dict:
         torch.manual_seed(recipe.seed)
     del state
     if not resumed:  # slice 0: the start model on the same held-out sample, the figure every slice is compared with
-        progress["slices"].append(_slice_entry(progress, cfg, 0, 0, 0, 0.0, score_heldout(model, run_dir, data, recipe, cfg.heldout_questions)))
+        progress["slices"].append(
+            _slice_entry(progress, cfg, 0, 0, 0, 0.0, score_heldout(model, run_dir, data, recipe, cfg.heldout_questions))
+        )
         _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
 
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_computes_bf16())
@@ -489,7 +505,12 @@ def train_slice(cfg: SliceConfig) -> dict:
         )
         log.info(
             "step %d, question %d/%d, loss %.3f, %.2f windows/s, lr %.2e",
-            progress["steps"], hi, len(data.order), float(np.mean(losses)), len(windows) / chunk_seconds, schedule.get_last_lr()[0],
+            progress["steps"],
+            hi,
+            len(data.order),
+            float(np.mean(losses)),
+            len(windows) / chunk_seconds,
+            schedule.get_last_lr()[0],
         )
         if since_save >= cfg.save_every_steps:
             _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
@@ -505,7 +526,7 @@ def train_slice(cfg: SliceConfig) -> dict:
 def _slice_entry(progress: dict, cfg: SliceConfig, questions: int, windows: int, steps: int, seconds: float, heldout: dict) -> dict:
     return {
         "slice": len(progress["slices"]),
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu": cpu_model_name(),
         "threads": torch.get_num_threads(),
         "questions": questions,

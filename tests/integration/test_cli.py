@@ -1,0 +1,77 @@
+"""The `rag` command as a user runs it: real subprocesses over a temporary data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+
+def rag(*args: str, data_dir, check: bool = False) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=300)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, seeds_dir):
+    folder = tmp_path_factory.mktemp("corpus")
+    for f in seeds_dir.iterdir():
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, corpus):
+    data = tmp_path_factory.mktemp("data")
+    out = rag("ingest", str(corpus), data_dir=data, check=True)
+    assert "5 added" in out.stdout
+    return data
+
+
+def test_ask_prints_answer_and_json(data_dir):
+    out = rag("ask", "Who is the French President?", data_dir=data_dir, check=True)
+    assert "Emmanuel Macron" in out.stdout and "[1]" in out.stdout
+    body = json.loads(rag("ask", "Who is the French President?", "--json", data_dir=data_dir, check=True).stdout)
+    assert "Emmanuel Macron" in body["answer"] and body["citations"]
+
+
+def test_reingest_replaces_a_changed_file_and_delete_removes(tmp_path, corpus, data_dir):
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    changed = corpus.parent / "changed"
+    changed.mkdir(exist_ok=True)
+    doc = changed / "004_c45d8345549db2a3.txt"
+    doc.write_text("The video conference brought together French President Jean Dupont and others.\n")
+    out = rag("ingest", str(doc), data_dir=data, check=True)
+    assert "1 replaced" in out.stdout
+    body = json.loads(rag("ask", "Who is the French President?", "--json", "--doc-id", doc.stem, data_dir=data, check=True).stdout)
+    assert body["answer"] and "Dupont" in body["answer"]
+    assert rag("delete", doc.stem, data_dir=data, check=True).returncode == 0
+    assert doc.stem not in rag("docs", data_dir=data, check=True).stdout
+    missing = rag("delete", doc.stem, data_dir=data)
+    assert missing.returncode == 2 and "no document" in missing.stderr
+
+
+def test_bad_input_is_a_clear_error_and_leaves_the_index_alone(tmp_path, data_dir):
+    before = rag("docs", data_dir=data_dir, check=True).stdout
+    out = rag("ingest", str(tmp_path / "nope"), data_dir=data_dir)
+    assert out.returncode == 2 and "no such file" in out.stderr and "Traceback" not in out.stderr
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("café crème".encode("latin-1"))
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    out = rag("ingest", str(bad), str(empty), data_dir=data_dir)
+    assert out.returncode == 1 and "not UTF-8" in out.stderr and "empty" in out.stderr
+    assert rag("docs", data_dir=data_dir, check=True).stdout == before
+    for question in ("", "   ", "x" * 2001):
+        out = rag("ask", question, data_dir=data_dir)
+        assert out.returncode == 2 and "question" in out.stderr and "Traceback" not in out.stderr
+    out = rag("ask", "Who?", "--since", "yesterday", data_dir=data_dir)
+    assert out.returncode == 2 and "not a date" in out.stderr

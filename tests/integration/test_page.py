@@ -1,0 +1,193 @@
+"""The chat page in a real browser (Debian's chromium driven by Playwright) on a real server.
+
+The corpus is the seeds plus one article whose title and text contain markup, to check
+that the page shows it as text and never runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.service import Services
+from rag.settings import Settings
+from tests.support import SEEDS_DIR, running_server
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ANSWER_TIMEOUT_MS = 180_000
+
+HOSTILE_ARTICLE = {
+    "doc_id": "harbour-festival",
+    "title": "Harbour festival <script>window.pwned = 1</script> opens",
+    "date": "2025-09-12",
+    "source": "test",
+    "text": (
+        "The harbour festival returned to the old port this weekend. "
+        'The festival, advertised under the banner <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">, '
+        "was opened by the harbour master Ingrid Solheim on Friday evening. "
+        "Organisers expect forty thousand visitors over three days."
+    ),
+}
+
+WIRE = (
+    "Volunteers in Skarvik finished restoring the lamp of the old lighthouse on Saturday, ninety years after it was "
+    "first lit. The restoration was led by the glassmaker Oona Brekke, who rebuilt the lens from 212 salvaged prisms. "
+    "The lighthouse will be open to visitors on Sundays from May, the harbour society said."
+)
+# one wire story run by two outlets, and a fact that changed between two dates
+NEWS_ARTICLES = [
+    {"doc_id": "skarvik-gull", "title": "Lighthouse lamp shines again", "date": "2025-03-03", "source": "The Daily Gull", "text": WIRE},
+    {
+        "doc_id": "skarvik-heron",
+        "title": "Skarvik light restored",
+        "date": "2025-03-04",
+        "source": "Heron Post",
+        "text": WIRE + " Heron Post readers can send us their photos of the lighthouse.",
+    },
+    {
+        "doc_id": "skarvik-keeper-2022",
+        "title": "New keeper",
+        "date": "2022-06-01",
+        "source": "The Daily Gull",
+        "text": "The Skarvik harbour society appointed Lars Moen as keeper of the lighthouse on Wednesday.",
+    },
+    {
+        "doc_id": "skarvik-keeper-2025",
+        "title": "Keeper retires",
+        "date": "2025-04-01",
+        "source": "The Daily Gull",
+        "text": "The Skarvik harbour society appointed Mette Dahl as keeper of the lighthouse on Monday, after Lars Moen retired.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def page_server(tmp_path_factory) -> str:
+    corpus = tmp_path_factory.mktemp("page-corpus")
+    for seed in SEEDS_DIR.iterdir():
+        shutil.copy(seed, corpus / seed.name)
+    (corpus / "harbour-festival.json").write_text(json.dumps(HOSTILE_ARTICLE))
+    (corpus / "skarvik.json").write_text(json.dumps(NEWS_ARTICLES))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("page-data"))
+    services = Services(settings)
+    assert not services.ingestor.ingest_paths([corpus]).failed
+    services.store.close()
+    with running_server(settings) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, page_server, request):
+    """A fresh tab on the chat page; its final state is saved as test-artifacts/<test>.png, pass or fail."""
+    page = browser.new_page(viewport={"width": 1000, "height": 1100})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(page_server)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    page.close()
+    assert dialogs == [], "a script from the data ran"
+
+
+def _ask(page, question: str):
+    """Type a question, send it, and wait for its turn to hold an answer (or not-found) card."""
+    turns = page.locator("#conversation > li")
+    n = turns.count()
+    page.fill("#message", question)
+    page.click("#send")
+    card = turns.nth(n).locator(".answer")
+    sync_api.expect(card).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    return turns.nth(n)
+
+
+def _expect_cited_answer(turn) -> None:
+    """The first citation: numbered, dated, closed until clicked, then the passage with the
+    answer highlighted."""
+    expect = sync_api.expect
+    citation = turn.locator(".citation").first
+    passage = citation.locator(".passage")
+    expect(citation.locator(".cite-number")).to_have_text("[1]")
+    expect(citation.locator(".cite-date")).to_have_text(re.compile(r"^(\d{4}-\d{2}-\d{2}|undated)$"))
+    expect(passage).to_be_hidden()
+    citation.locator("summary").click()
+    expect(passage).to_be_visible()
+    expect(passage.locator("mark")).to_have_text(turn.locator(".answer-text").inner_text())
+
+
+def test_a_two_turn_conversation(page):
+    expect = sync_api.expect
+    first = _ask(page, "Who is the US Treasury Secretary?")
+    expect(first.locator(".question")).to_have_text("Who is the US Treasury Secretary?")
+    expect(first.locator(".answer-text")).to_contain_text("Bessent")
+    expect(first.locator(".confidence")).to_contain_text("%")
+    _expect_cited_answer(first)
+
+    second = _ask(page, "Which TV programme did he speak on?")
+    expect(second.locator(".rewritten")).to_contain_text("Scott Bessent")
+    expect(second.locator(".answer-text")).to_contain_text(re.compile("meet the press", re.IGNORECASE))
+    _expect_cited_answer(second)
+
+
+def test_not_found_is_a_distinct_state(page):
+    missing = _ask(page, "What is the capital of Australia?")
+    sync_api.expect(missing.locator(".answer")).to_have_class(re.compile(r"\bnot-found\b"))
+    sync_api.expect(missing.locator(".answer-text")).to_have_text("Not found in the corpus")
+    sync_api.expect(missing.locator(".answer > .citations")).to_have_count(0)  # nothing is cited as an answer
+    hints = missing.locator(".suggestion")  # the reader's best span below the threshold, if it had one
+    if hints.count():
+        sync_api.expect(hints.locator(".suggestion-label")).to_contain_text("not an answer")
+
+
+def test_markup_in_questions_and_articles_is_shown_as_text(page):
+    question = "Who opened the harbour festival <script>window.pwned = 3</script>?"
+    turn = _ask(page, question)
+    sync_api.expect(turn.locator(".question")).to_have_text(question)
+    sync_api.expect(turn.locator(".answer-text")).to_contain_text("Ingrid Solheim")
+    citation = turn.locator(".citation").first
+    citation.locator("summary").click()
+    sync_api.expect(citation.locator(".cite-title")).to_have_text(HOSTILE_ARTICLE["title"])
+    sync_api.expect(citation.locator(".passage")).to_contain_text("<script>window.pwned = 1</script><img src=x")
+    assert page.locator("#conversation script, #conversation img").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+
+def test_dates_earlier_answers_and_other_outlets_are_shown(page):
+    expect = sync_api.expect
+    copy = _ask(page, "Who rebuilt the lens of the Skarvik lighthouse?")
+    expect(copy.locator(".answer-text")).to_contain_text("Oona Brekke")
+    expect(copy.locator(".answer-message")).to_contain_text(re.compile(r"dated 2025-03-0[34]"))
+    copy.locator(".citation summary").first.click()
+    expect(copy.locator(".cite-also").first).to_have_text(
+        re.compile(r"^Also published by: (Heron Post \(2025-03-04\)|The Daily Gull \(2025-03-03\))$")
+    )
+
+    keeper = _ask(page, "Who did the Skarvik harbour society appoint as keeper of the lighthouse?")
+    expect(keeper.locator(".answer-text")).to_contain_text("Mette Dahl")
+    expect(keeper.locator(".answer-message")).to_contain_text("dated 2025-04-01. Earlier reports: Lars Moen (2022-06-01).")
