@@ -110,3 +110,15 @@ def test_order_and_negatives_depend_only_on_seed_and_position(tiny):
                 hard += 1  # its own paragraph cut, or another of its article's: on topic, but the answer is not there
                 assert not any(a in context for a in q.answers)
     assert hard >= 0.6 * len(data.order)
+
+
+def test_the_command_runs_a_slice_and_refuses_one_without_a_budget(tiny, tmp_path, capsys):
+    from cli.main import main
+
+    common = ["train-reader", "--resume", str(tmp_path / "run"), "--squad", str(tiny / "squad.json"), "--base-model", str(tiny / "model")]
+    assert main(common) == 2
+    assert "--minutes M or --questions N" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    assert main([*common, "--questions", "10", "--heldout-questions", "5"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cursor"] == 10 and report["recipe"]["negatives"] == {"easy": 0.3, "cut_out": 0.2, "same_article": 0.2}
