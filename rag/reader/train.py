@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
-from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
 
 from index.model_paths import resolve_model_path
-from rag.hardware import cpu_computes_bf16, native_dtype
+from rag.hardware import cpu_computes_bf16, cpu_model_name, native_dtype
 from rag.reader.calibrate import fit_calibration, with_negatives, without_answer, write_calibration
-from rag.reader.model import Reader
+from rag.reader.model import CALIBRATION_FILE, Reader
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
+from rag.reader.training_set import NegativeMix, Pair, TrainingSet, load_training_set, pairs_for, same_article_paragraph
 from rag.reader.weights import load_qa_model, save_packed
 
 log = logging.getLogger(__name__)
@@ -67,14 +72,6 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-Pair = tuple[str, str, int | None, str | None]  # (question, context, answer_start, answer_text)
-
-
-def _same_article_paragraph(q: SquadQuestion, contexts: list[str], rng: random.Random) -> str | None:
-    others = [c for c in contexts if c != q.context and not any(a in c for a in q.answers)]
-    return rng.choice(others) if others else None
-
-
 def _pairs_with_negatives(questions: list[SquadQuestion], ratio: float, hard_ratio: float, rng: random.Random) -> list[Pair]:
     """Every question with its answer, plus negatives (answer None) in the given proportions."""
     pairs: list[Pair] = [(q.question, q.context, q.answer_start, q.answers[0]) for q in questions]
@@ -86,7 +83,7 @@ def _pairs_with_negatives(questions: list[SquadQuestion], ratio: float, hard_rat
         other = rng.choice([t for t in titles if t != q.title])
         pairs.append((q.question, rng.choice(contexts_by_title[other]), None, None))
     for i, q in enumerate(rng.sample(questions, int(len(questions) * hard_ratio))):
-        hard = without_answer(q) if i % 2 == 0 else _same_article_paragraph(q, contexts_by_title[q.title], rng)
+        hard = without_answer(q) if i % 2 == 0 else same_article_paragraph(q, contexts_by_title[q.title], rng)
         if hard is not None:
             pairs.append((q.question, hard, None, None))
     return pairs
@@ -264,3 +261,280 @@ def finalize_reader(
     }
     (out_dir / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+# --- Resumable slices over the whole training set (`rag train-reader --resume DIR`) -------------------------------
+
+CHECKPOINT_FILE = "checkpoint.pt"  # weights, optimizer, schedule, cursor, RNG: everything a slice resumes from
+REPORT_FILE = "training_report.json"  # the cumulative figures, rewritten with every checkpoint
+START_MODEL_DIR = "start-model"  # config, tokenizer and calibration of the model the run started from
+
+
+@dataclass
+class Recipe:
+    """What a run is: fixed by its first slice and stored in the checkpoint, so every later slice
+    continues the same order with the same settings whatever its command line says."""
+
+    base_model: str
+    squad_path: Path
+    tydi_path: Path | None
+    flags_path: Path | None
+    seed: int = 13
+    lr: float = 5e-5  # a continuation of a trained reader, as for reader-mpnet-20k
+    warmup_steps: int = 30
+    batch_size: int = 16
+    max_length: int = 256
+    stride: int = 96
+    negatives: NegativeMix = field(default_factory=NegativeMix)
+    freeze_embeddings: bool = False
+    chunk_questions: int = 48  # questions tokenised and trained together; the cursor moves by whole chunks
+
+
+@dataclass
+class SliceConfig:
+    run_dir: Path
+    recipe: Recipe  # used only when run_dir holds no checkpoint yet
+    minutes: float | None = None  # stop at the first chunk boundary that would run past this
+    questions: int | None = None  # or after this many more questions
+    threads: int | None = 1
+    save_every_steps: int = 8
+    heldout_questions: int = 300  # a fixed sample of the held-out titles, scored after every slice
+
+
+def _recipe_to_dict(recipe: Recipe) -> dict:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(recipe).items()}
+
+
+def _recipe_from_dict(data: dict) -> Recipe:
+    paths = {k: (Path(data[k]) if data[k] is not None else None) for k in ("squad_path", "tydi_path", "flags_path")}
+    return Recipe(**{**data, **paths, "negatives": NegativeMix(**data["negatives"])})
+
+
+def _trainable(model: torch.nn.Module, recipe: Recipe) -> list[torch.nn.Parameter]:
+    if recipe.freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _planned_steps(data: TrainingSet, recipe: Recipe) -> int:
+    """Length of the schedule: one pass, estimated (1.15 windows a pair, measured on SQuAD at 256 tokens)
+    so that the run need not tokenise 90k questions before its first step."""
+    return int(len(data.order) * recipe.negatives.pairs_per_question * 1.15 / recipe.batch_size) + 1
+
+
+def train_step(model: torch.nn.Module, batch: dict[str, torch.Tensor], optimizer, schedule, autocast) -> float:
+    with autocast:
+        loss = model(**batch).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
+    optimizer.step()
+    schedule.step()
+    optimizer.zero_grad(set_to_none=True)
+    return float(loss.item())
+
+
+def _write_atomically(path: Path, write) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _report(recipe: Recipe, progress: dict, total_questions: int) -> dict:
+    return {
+        "recipe": _recipe_to_dict(recipe),
+        "questions_total": total_questions,
+        "cursor": progress["cursor"],
+        "questions_seen": progress["questions_seen"],
+        "windows_seen": progress["windows_seen"],
+        "steps": progress["steps"],
+        "hours": round(progress["train_seconds"] / 3600, 3),
+        "slices": progress["slices"],
+    }
+
+
+def _save(run_dir: Path, model, optimizer, schedule, recipe: Recipe, progress: dict, total_questions: int) -> None:
+    """Checkpoint first, report second, each replaced in one rename: a kill at any moment leaves a
+    checkpoint that loads, and the cumulative figures live in the checkpoint itself."""
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+        "recipe": _recipe_to_dict(recipe),
+        "progress": progress,
+        "torch_rng": torch.get_rng_state(),
+    }
+    _write_atomically(run_dir / CHECKPOINT_FILE, lambda p: torch.save(state, p))
+    report = json.dumps(_report(recipe, progress, total_questions), indent=2) + "\n"
+    _write_atomically(run_dir / REPORT_FILE, lambda p: p.write_text(report))
+
+
+def _start_run(run_dir: Path, recipe: Recipe) -> torch.nn.Module:
+    """A fresh run: the start model's weights in float32, its config/tokenizer/calibration copied beside."""
+    base = resolve_model_path(recipe.base_model)
+    model = load_qa_model(base)
+    start = run_dir / START_MODEL_DIR
+    start.mkdir(parents=True, exist_ok=True)
+    model.config.save_pretrained(start)
+    AutoTokenizer.from_pretrained(base).save_pretrained(start)
+    if (base / CALIBRATION_FILE).exists():
+        shutil.copyfile(base / CALIBRATION_FILE, start / CALIBRATION_FILE)  # not its mode: a shared checkpoint is read-only
+    return model
+
+
+def run_model(run_dir: Path) -> torch.nn.Module:
+    """The float32 span model of a run's latest checkpoint."""
+    state = torch.load(run_dir / CHECKPOINT_FILE)
+    model = AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(run_dir / START_MODEL_DIR), dtype=torch.float32)
+    model.load_state_dict(state["model"])
+    return model
+
+
+def export_run(run_dir: Path, out_dir: Path) -> Path:
+    """A run's latest weights as an ordinary save_pretrained folder, which `finalize_reader` ships."""
+    run_model(run_dir).save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(run_dir / START_MODEL_DIR).save_pretrained(out_dir)
+    return out_dir
+
+
+def finalize_run(run_dir: Path, out_dir: Path) -> dict:
+    """Ship a sliced run's latest checkpoint as `finalize_reader` ships any other: packed, calibrated on
+    its training questions and scored on all of its held-out titles."""
+    state = torch.load(run_dir / CHECKPOINT_FILE)
+    recipe = _recipe_from_dict(state["recipe"])
+    del state
+    data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
+    cfg = TrainConfig(
+        squad_path=recipe.squad_path,
+        out_dir=out_dir,
+        base_model=recipe.base_model,
+        lr=recipe.lr,
+        batch_size=recipe.batch_size,
+        max_length=recipe.max_length,
+        stride=recipe.stride,
+        seed=recipe.seed,
+    )
+    checkpoint = export_run(run_dir, out_dir / "checkpoint")
+    return finalize_reader(checkpoint, out_dir, cfg, data.order, data.heldout, random.Random(recipe.seed))
+
+
+def score_heldout(model: torch.nn.Module, run_dir: Path, data: TrainingSet, recipe: Recipe, n: int) -> dict:
+    """`evaluate_heldout` on a fixed sample of the held-out titles, read with the start model's
+    calibration (its threshold sits at a span-vs-null margin near 0, so the abstain figures say whether
+    the span head or the null option wins)."""
+    sample = random.Random(recipe.seed).sample(data.heldout, min(n, len(data.heldout)))
+    reader = Reader(run_dir / START_MODEL_DIR, max_length=recipe.max_length, stride=recipe.stride, model=model)
+    try:
+        return evaluate_heldout(reader, sample)
+    finally:
+        model.train()
+
+
+def train_slice(cfg: SliceConfig) -> dict:
+    """One slice: resume the run in `cfg.run_dir` (or start it), train on the next questions of its fixed
+    order until the slice's budget is spent, save, score the held-out sample; returns the cumulative report."""
+    if cfg.minutes is None and cfg.questions is None:
+        raise ValueError("a slice needs a budget: minutes or questions")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    run_dir = cfg.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resumed = (run_dir / CHECKPOINT_FILE).exists()
+    state = torch.load(run_dir / CHECKPOINT_FILE) if resumed else None
+    recipe = _recipe_from_dict(state["recipe"]) if state else cfg.recipe
+    data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
+    model = run_model(run_dir) if state else _start_run(run_dir, recipe)
+    tokenizer = AutoTokenizer.from_pretrained(run_dir / START_MODEL_DIR)
+    progress: dict[str, Any] = (
+        state["progress"]
+        if state
+        else {
+            "cursor": 0,
+            "questions_seen": 0,
+            "windows_seen": 0,
+            "steps": 0,
+            "train_seconds": 0.0,
+            "planned_steps": _planned_steps(data, recipe),
+            "slices": [],
+        }
+    )
+    optimizer = torch.optim.AdamW(_trainable(model, recipe), lr=recipe.lr, weight_decay=0.01)
+    schedule = get_linear_schedule_with_warmup(optimizer, recipe.warmup_steps, progress["planned_steps"])
+    if state:  # after the schedule is made: making it resets the optimizer's learning rate to the first step's
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        torch.set_rng_state(state["torch_rng"])
+    else:
+        torch.manual_seed(recipe.seed)
+    del state
+    if not resumed:  # slice 0: the start model on the same held-out sample, the figure every slice is compared with
+        progress["slices"].append(
+            _slice_entry(progress, cfg, 0, 0, 0, 0.0, score_heldout(model, run_dir, data, recipe, cfg.heldout_questions))
+        )
+        _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
+
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_computes_bf16())
+    model.train()
+    end = len(data.order) if cfg.questions is None else min(len(data.order), progress["cursor"] + cfg.questions)
+    slice_start, chunk_seconds = time.monotonic(), 0.0
+    questions = windows_done = steps = since_save = 0
+    train_seconds = 0.0
+    while progress["cursor"] < end:
+        if cfg.minutes is not None and time.monotonic() - slice_start + chunk_seconds > 60 * cfg.minutes:
+            break
+        lo = progress["cursor"]
+        hi = min(end, lo + recipe.chunk_questions)
+        t0 = time.monotonic()
+        pairs = [p for i in range(lo, hi) for p in pairs_for(data, i, recipe.negatives, recipe.seed)]
+        windows = build_windows(tokenizer, pairs, recipe.max_length, recipe.stride)
+        losses = [
+            train_step(model, _collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast)
+            for batch in _batches(windows, recipe.batch_size, random.Random(f"{recipe.seed}:chunk:{lo}"))
+        ]
+        chunk_seconds = time.monotonic() - t0
+        train_seconds += chunk_seconds
+        questions += hi - lo
+        windows_done += len(windows)
+        steps += len(losses)
+        since_save += len(losses)
+        progress.update(
+            cursor=hi,
+            questions_seen=progress["questions_seen"] + hi - lo,
+            windows_seen=progress["windows_seen"] + len(windows),
+            steps=progress["steps"] + len(losses),
+            train_seconds=progress["train_seconds"] + chunk_seconds,
+        )
+        log.info(
+            "step %d, question %d/%d, loss %.3f, %.2f windows/s, lr %.2e",
+            progress["steps"],
+            hi,
+            len(data.order),
+            float(np.mean(losses)),
+            len(windows) / chunk_seconds,
+            schedule.get_last_lr()[0],
+        )
+        if since_save >= cfg.save_every_steps:
+            _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
+            since_save = 0
+    _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
+    heldout = score_heldout(model, run_dir, data, recipe, cfg.heldout_questions)
+    progress["slices"].append(_slice_entry(progress, cfg, questions, windows_done, steps, train_seconds, heldout))
+    _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
+    log.info("slice done: %d questions, %d windows, held-out F1 %.2f", questions, windows_done, heldout["f1"])
+    return _report(recipe, progress, len(data.order))
+
+
+def _slice_entry(progress: dict, cfg: SliceConfig, questions: int, windows: int, steps: int, seconds: float, heldout: dict) -> dict:
+    return {
+        "slice": len(progress["slices"]),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu": cpu_model_name(),
+        "threads": torch.get_num_threads(),
+        "questions": questions,
+        "windows": windows,
+        "steps": steps,
+        "train_seconds": round(seconds, 1),
+        "windows_per_second": round(windows / seconds, 3) if seconds else None,
+        "cursor": progress["cursor"],
+        "questions_seen": progress["questions_seen"],
+        "heldout": heldout,
+    }

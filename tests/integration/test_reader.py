@@ -76,7 +76,9 @@ def test_the_reader_is_far_less_sure_when_the_answer_is_cut_out(reader, heldout)
     """What retrieval hands the reader for a question the corpus cannot answer: the topic without the answer.
     The shipped reader's confidence falls there (measured: 0.85 -> 0.42 on average), though still above the
     threshold for 71 % of these paragraphs: trained with easy negatives only, it does not abstain on them as
-    often as on intact ones (eval/README.md, Reader v2); this checks the drop, and that it abstains more."""
+    often as on intact ones (eval/README.md, Reader v2); this checks the drop, that it declines at least one in five
+    of these paragraphs (the floor a reader trained on hard negatives, issue 21, has to raise) and at most one in ten
+    intact ones."""
     from rag.reader.calibrate import without_answer
 
     pairs = [(q, c) for q in heldout if (c := without_answer(q)) is not None]
@@ -84,7 +86,9 @@ def test_the_reader_is_far_less_sure_when_the_answer_is_cut_out(reader, heldout)
     own = [cal.confidence(p.margin) for p in reader.predict([(q.question, q.context) for q, _ in pairs])]
     cut = [cal.confidence(p.margin) for p in reader.predict([(q.question, c) for q, c in pairs])]
     assert statistics.mean(cut) < statistics.mean(own) - 0.25, (statistics.mean(own), statistics.mean(cut))
-    assert sum(c < cal.threshold for c in cut) > sum(c < cal.threshold for c in own)
+    declined_cut, declined_own = sum(c < cal.threshold for c in cut), sum(c < cal.threshold for c in own)
+    assert declined_cut > declined_own
+    assert declined_cut >= 0.2 * len(pairs) and declined_own <= 0.1 * len(pairs), (declined_cut, declined_own, len(pairs))
 
 
 def test_padding_to_the_length_bucket_changes_no_span(reader, heldout):

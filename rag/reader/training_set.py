@@ -1,0 +1,112 @@
+"""The whole reader training set in one fixed, seeded order, and the pairs each question is trained on.
+
+On a 2-core CPU an epoch of it takes days, so training runs in resumable slices
+(`rag train-reader --resume`): a slice only has to know where the previous one stopped (a cursor into
+this order) for the run as a whole to see every question once, none twice, whatever the slice sizes.
+That only holds if the order and each question's negatives depend on nothing but the seed and the
+question's position, so both are derived from those alone here.
+
+Held-out titles: the 10 SQuAD train articles the head-start checkpoint reader-mpnet-20k held out
+(`../shared/checkpoints/README.md`): neither it nor, as far as is recorded, the shipped reader trained on
+them, so every starting point is scored on text it has not seen.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rag.reader.calibrate import without_answer
+from rag.reader.squad import SquadQuestion, load_squad
+
+HELDOUT_TITLES = (
+    "2008_Summer_Olympics_torch_relay",
+    "Adolescence",
+    "American_Idol",
+    "Annelid",
+    "Armenia",
+    "Boston",
+    "Canon_law",
+    "Cardinal_(Catholicism)",
+    "Child_labour",
+    "Comprehensive_school",
+)
+
+Pair = tuple[str, str, int | None, str | None]  # (question, context, answer_start, answer_text); None: no answer
+
+
+@dataclass(frozen=True)
+class NegativeMix:
+    """Per answerable question, the chance of each kind of no-answer pair beside it."""
+
+    easy: float = 0.3  # another article's paragraph: off topic, the kind the shipped reader learned from
+    cut_out: float = 0.25  # its own paragraph minus every sentence that holds the answer
+    same_article: float = 0.25  # another paragraph of its own article that does not hold the answer
+
+    @property
+    def pairs_per_question(self) -> float:
+        return 1 + self.easy + self.cut_out + self.same_article
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    order: list[SquadQuestion]  # every training question, in the run's one fixed order
+    heldout: list[SquadQuestion]
+    contexts_by_title: dict[str, list[str]]
+    titles: list[str]
+
+
+def _tydi_questions(path: Path) -> list[SquadQuestion]:
+    """TyDi articles carry no title; each gets one of its own so that "another article" means something."""
+    ids: dict[str, int] = {}
+    return [replace(q, title=f"tydi-{ids.setdefault(q.context, len(ids)):05d}") for q in load_squad(path)]
+
+
+def load_training_set(
+    squad_path: Path, tydi_path: Path | None, flags_path: Path | None, seed: int, heldout_titles: tuple[str, ...] = HELDOUT_TITLES
+) -> TrainingSet:
+    """SQuAD v1.1 train (flagged ids dropped) and TyDi-en train, held-out titles set aside, the rest shuffled once by `seed`."""
+    flagged: set[str] = set()
+    if flags_path is not None:
+        flagged = {qid for ids in json.loads(flags_path.read_text()).values() for qid in ids}
+    questions = [q for q in load_squad(squad_path) if q.id not in flagged and q.answers]
+    if tydi_path is not None:
+        questions += [q for q in _tydi_questions(tydi_path) if q.answers]
+    held = set(heldout_titles)
+    train = [q for q in questions if q.title not in held]
+    random.Random(seed).shuffle(train)
+    contexts_by_title: dict[str, list[str]] = {}
+    for q in train:
+        contexts = contexts_by_title.setdefault(q.title, [])
+        if q.context not in contexts:
+            contexts.append(q.context)
+    return TrainingSet(
+        order=train,
+        heldout=[q for q in questions if q.title in held],
+        contexts_by_title=contexts_by_title,
+        titles=sorted(contexts_by_title),
+    )
+
+
+def same_article_paragraph(q: SquadQuestion, contexts: list[str], rng: random.Random) -> str | None:
+    others = [c for c in contexts if c != q.context and not any(a in c for a in q.answers)]
+    return rng.choice(others) if others else None
+
+
+def pairs_for(data: TrainingSet, position: int, mix: NegativeMix, seed: int) -> list[Pair]:
+    """The question at `position` with its answer, and the negatives drawn for it: the same for a
+    given seed and position whichever slice reaches it."""
+    q = data.order[position]
+    rng = random.Random(f"{seed}:{position}")
+    pairs: list[Pair] = [(q.question, q.context, q.answer_start, q.answers[0])]
+    if rng.random() < mix.easy:
+        other = rng.choice(data.titles)
+        if other != q.title:
+            pairs.append((q.question, rng.choice(data.contexts_by_title[other]), None, None))
+    if rng.random() < mix.cut_out and (cut := without_answer(q)) is not None:
+        pairs.append((q.question, cut, None, None))
+    if rng.random() < mix.same_article and (same := same_article_paragraph(q, data.contexts_by_title[q.title], rng)) is not None:
+        pairs.append((q.question, same, None, None))
+    return pairs

@@ -1,0 +1,124 @@
+"""Sliced reader training (`rag train-reader --resume`): a run cut into slices learns what the same run
+in one piece learns, and its report counts on. A tiny random MPNet with the shipped reader's tokenizer
+stands in for the real encoder, so the whole path (data order, negatives, checkpoints, held-out
+scoring) runs in seconds on real SQuAD train articles."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+import torch
+from transformers import AutoTokenizer, MPNetConfig, MPNetForQuestionAnswering
+
+from rag.reader.train import CHECKPOINT_FILE, REPORT_FILE, Recipe, SliceConfig, finalize_run, run_model, train_slice
+from rag.reader.training_set import HELDOUT_TITLES, NegativeMix, load_training_set, pairs_for
+from rag.settings import REPO_ROOT
+
+DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+SQUAD_TRAIN = DATASETS / "squad-v1.1-train-rebuilt.json.gz"
+FLAGS = DATASETS / "squad-v1.1-train-rebuilt.flags.json"
+TITLES = (HELDOUT_TITLES[1], "ASCII", "Alaska")  # one held-out article and two to train on
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny random span model beside three real SQuAD train articles."""
+    if not SQUAD_TRAIN.exists():
+        pytest.skip(f"SQuAD train not found at {SQUAD_TRAIN}")
+    root = tmp_path_factory.mktemp("tiny-reader")
+    config = MPNetConfig(vocab_size=30527, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, pad_token_id=1)
+    torch.manual_seed(0)
+    MPNetForQuestionAnswering(config).save_pretrained(root / "model")
+    AutoTokenizer.from_pretrained(REPO_ROOT / "models" / "reader-accurate").save_pretrained(root / "model")
+    with gzip.open(SQUAD_TRAIN, "rt", encoding="utf-8") as f:
+        articles = [a for a in json.load(f)["data"] if a["title"] in TITLES]
+    (root / "squad.json").write_text(json.dumps({"data": articles}))
+    return root
+
+
+def _recipe(tiny, **changes) -> Recipe:
+    return Recipe(
+        base_model=str(tiny / "model"),
+        squad_path=tiny / "squad.json",
+        tydi_path=None,
+        flags_path=FLAGS,
+        batch_size=8,
+        chunk_questions=10,
+        **changes,
+    )
+
+
+def _slice(tiny, run_dir, questions: int, **changes) -> dict:
+    return train_slice(SliceConfig(run_dir=run_dir, recipe=_recipe(tiny, **changes), questions=questions, heldout_questions=12))
+
+
+def test_resume_continues_where_it_stopped_and_counts_on(tiny, tmp_path):
+    first = _slice(tiny, tmp_path / "sliced", 20)
+    assert (first["cursor"], first["questions_seen"]) == (20, 20)
+    assert [s["slice"] for s in first["slices"]] == [0, 1]  # slice 0: the start model's held-out score
+    # a later slice takes the run's recipe from its checkpoint, whatever it is given
+    second = _slice(tiny, tmp_path / "sliced", 20, seed=99, lr=1.0)
+    assert (second["cursor"], second["questions_seen"]) == (40, 40)
+    assert second["windows_seen"] == sum(s["windows"] for s in second["slices"]) > 40
+    assert second["steps"] == sum(s["steps"] for s in second["slices"])
+    assert second["recipe"]["seed"] == 13
+    assert json.loads((tmp_path / "sliced" / REPORT_FILE).read_text()) == second
+
+    whole = _slice(tiny, tmp_path / "whole", 40)
+    assert whole["windows_seen"] == second["windows_seen"]
+    sliced, unsliced = run_model(tmp_path / "sliced").state_dict(), run_model(tmp_path / "whole").state_dict()
+    for name, value in unsliced.items():  # optimizer, schedule and RNG came back exactly
+        torch.testing.assert_close(sliced[name], value, msg=name)
+    start = MPNetForQuestionAnswering.from_pretrained(tiny / "model").state_dict()
+    assert not torch.equal(start["qa_outputs.weight"], unsliced["qa_outputs.weight"])
+
+
+def test_a_run_stops_at_the_end_of_its_one_pass(tiny, tmp_path):
+    report = _slice(tiny, tmp_path / "run", 10_000)
+    assert report["cursor"] == report["questions_seen"] == report["questions_total"]
+    again = _slice(tiny, tmp_path / "run", 10)
+    assert again["questions_seen"] == report["questions_seen"] and again["slices"][-1]["questions"] == 0
+    assert (tmp_path / "run" / CHECKPOINT_FILE).exists()
+    assert not list((tmp_path / "run").glob("*.tmp"))
+
+    shipped = finalize_run(tmp_path / "run", tmp_path / "reader")  # packed, calibrated, scored on every held-out question
+    heldout = load_training_set(tiny / "squad.json", None, FLAGS, seed=13).heldout
+    assert shipped["heldout"]["n"] == len(heldout) > report["slices"][-1]["heldout"]["n"]
+    assert list((tmp_path / "reader").glob("model.int8-*.safetensors")) and (tmp_path / "reader" / "calibration.json").exists()
+
+
+def test_order_and_negatives_depend_only_on_seed_and_position(tiny):
+    data = load_training_set(tiny / "squad.json", None, FLAGS, seed=13)
+    flagged = {i for ids in json.loads(FLAGS.read_text()).values() for i in ids}
+    assert {q.title for q in data.order} == set(TITLES[1:]) and {q.title for q in data.heldout} == {TITLES[0]}
+    assert not flagged & {q.id for q in data.order}
+    again = load_training_set(tiny / "squad.json", None, FLAGS, seed=13)
+    assert [q.id for q in again.order] == [q.id for q in data.order]
+    assert [q.id for q in load_training_set(tiny / "squad.json", None, FLAGS, seed=14).order] != [q.id for q in data.order]
+
+    mix = NegativeMix(easy=0.3, cut_out=0.5, same_article=0.5)
+    hard = 0
+    for i, q in enumerate(data.order):
+        pairs = pairs_for(data, i, mix, seed=13)
+        assert pairs == pairs_for(again, i, mix, seed=13)
+        assert pairs[0][1] == q.context and pairs[0][2] == q.answer_start
+        for _, context, start, answer in pairs[1:]:
+            assert start is None and answer is None
+            if not any(context in data.contexts_by_title[t] for t in data.titles if t != q.title):
+                hard += 1  # its own paragraph cut, or another of its article's: on topic, but the answer is not there
+                assert not any(a in context for a in q.answers)
+    assert hard >= 0.6 * len(data.order)
+
+
+def test_the_command_runs_a_slice_and_refuses_one_without_a_budget(tiny, tmp_path, capsys):
+    from cli.main import main
+
+    common = ["train-reader", "--resume", str(tmp_path / "run"), "--squad", str(tiny / "squad.json"), "--base-model", str(tiny / "model")]
+    assert main(common) == 2
+    assert "--minutes M or --questions N" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    assert main([*common, "--questions", "10", "--heldout-questions", "5"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cursor"] == 10 and report["recipe"]["negatives"] == {"easy": 0.3, "cut_out": 0.2, "same_article": 0.2}
