@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "settings": {k: str(v) for k, v in settings.model_dump().items() if k in (
-            "reader_quantize", "torch_threads", "top_k", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "retrieve_candidates", "vector_index")},
+            "reader_runtime", "reader_focus_tokens", "torch_threads", "top_k", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "retrieve_candidates", "vector_index")},
         "quick": args.quick,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         # other work on the machine distorts every figure: a start above ~0.5 means rerun later

@@ -146,7 +146,7 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
 def settings_snapshot(settings: Settings, top_k: int | None) -> dict[str, Any]:
     """The knobs that change scores, recorded with every report so results can be compared."""
     keys = ("embedding_model", "chunk_tokens", "chunk_overlap_tokens", "retrieve_candidates", "rrf_k",
-            "dense_weight", "bm25_weight", "no_answer_threshold", "tie_margin", "rank_penalty", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "reader_stride", "reader_quantize")
+            "dense_weight", "bm25_weight", "no_answer_threshold", "tie_margin", "rank_penalty", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "reader_stride", "reader_runtime", "reader_focus_tokens")
     snap = {k: getattr(settings, k) for k in keys}
     snap["top_k"] = top_k or settings.top_k
     snap["reader_model"] = str(settings.reader_model)

@@ -18,8 +18,10 @@ from index.store import Store
 from index.vectors import VectorIndex
 from rag.answer import AnswerPipeline
 from rag.conversation import ChatEngine, ConversationStore
-from rag.hardware import native_dtype
+from rag.hardware import default_reader_runtime, native_dtype
+from rag.reader.int8 import is_current
 from rag.reader.model import Reader
+from rag.reader.runtime import openvino_available
 from rag.retrieve import Retriever
 from rag.settings import Settings
 
@@ -50,6 +52,20 @@ def model_dtype(settings: Settings) -> "torch.dtype":
     if settings.model_dtype == "auto":
         return native_dtype(settings.device)
     return getattr(torch, settings.model_dtype)
+
+
+def reader_runtime(settings: Settings) -> str:
+    """The configured reader runtime, or for `auto` the one rag/hardware.py picks for this CPU."""
+    if settings.reader_runtime != "auto":
+        return settings.reader_runtime
+    int8_ready = settings.device == "cpu" and openvino_available() and is_current(settings.reader_model)
+    runtime = default_reader_runtime(settings.device, int8_ready)
+    if not int8_ready and settings.device == "cpu" and openvino_available():
+        log.warning("no current int8 build of %s: reading in %s, about 2x slower (run `rag build-reader-int8`)",
+                    settings.reader_model, runtime)
+    if runtime.startswith("torch") and settings.model_dtype != "auto":  # an explicit dtype still decides torch's
+        runtime = "torch-bf16" if settings.model_dtype == "bfloat16" else "torch-fp32"
+    return runtime
 
 
 @dataclass
@@ -91,9 +107,10 @@ class Services:
                 max_length=s.reader_max_length,
                 stride=s.reader_stride,
                 max_answer_tokens=s.reader_max_answer_tokens,
-                quantize=s.reader_quantize,
-                dtype=model_dtype(s),
+                runtime=reader_runtime(s),
+                threads=s.torch_threads,
                 device=s.device,
+                focus_tokens=s.reader_focus_tokens,
             ),
         )
 

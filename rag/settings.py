@@ -39,7 +39,16 @@ class Settings(BaseSettings):
     reader_max_length: int = Field(256, ge=64, le=512)
     reader_stride: int = Field(96, ge=0)
     reader_max_answer_tokens: int = Field(30, ge=1)
-    reader_quantize: bool = False
+    reader_focus_tokens: int | None = Field(
+        None, ge=32, description="read only this many tokens of a passage, around its sentences that best match the question"
+    )
+    reader_runtime: Literal["auto", "torch-fp32", "torch-bf16", "openvino-int8"] = Field(
+        "auto", description="what computes the reader's logits; auto: chosen per CPU by rag/hardware.py "
+        "(openvino-int8 where it is installed and built, else torch in the model dtype)"
+    )
+    reader_quantize: bool = Field(
+        False, description="gone: torch dynamic int8 cost the reader a third of its F1; refused when set"
+    )
     model_dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="auto: bfloat16 where the CPU computes it natively (AVX-512-BF16/AMX), else float32"
     )
@@ -106,6 +115,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 2**20, ge=1024, description="larger POST /v1/documents bodies get 413")
     max_upload_files: int = Field(100, ge=1, description="files (or JSON documents) one POST /v1/documents may carry")
     ingest_batch_docs: int = Field(64, ge=1, description="documents per ingest transaction")
+
+    @field_validator("reader_quantize")
+    @classmethod
+    def _refuse_quantize(cls, value: bool) -> bool:
+        """Refused, not ignored: a setting that silently answered a third worse must not silently vanish."""
+        if value:
+            raise ValueError(
+                "RAG_READER_QUANTIZE is gone: torch dynamic int8 cost the reader a third of its SQuAD F1. "
+                "Use RAG_READER_RUNTIME=openvino-int8 (after `rag build-reader-int8`), within 1 F1 of float32"
+            )
+        return value
 
     @field_validator("api_keys", mode="before")
     @classmethod
