@@ -62,7 +62,7 @@ def one_config(data_dir: Path, questions: Path) -> dict:
     from rag.settings import Settings
 
     services = Services(Settings(data_dir=data_dir))
-    pipeline = services.warm_up()
+    pipeline = services.warm_up(shapes_in_background=False)
     qa = load_questions(questions)
     latencies, stages, predictions, read = [], {"embed_ms": [], "read_ms": []}, [], []
     for q in qa:

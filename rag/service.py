@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ class Services:
     def __post_init__(self) -> None:
         configure_runtime(self.settings)
         self.load_seconds: dict[str, float] = {}
+        self._warmed = False
+        self.shapes_warm = threading.Event()  # set once every padded reader shape is built (/readyz says)
 
     def _timed(self, name: str, build):
         t = time.perf_counter()
@@ -177,9 +180,24 @@ class Services:
     def chat(self) -> ChatEngine:
         return ChatEngine(self.pipeline, self.conversations)
 
-    def warm_up(self) -> AnswerPipeline:
-        """Load every model now (server start-up), not on the first request."""
+    def warm_up(self, shapes_in_background: bool = True) -> AnswerPipeline:
+        """Load every model now (server start-up), not on the first request, and read one question so
+        that the commonest shapes are built. Every other padded shape a question can take is built
+        too, in a background thread by default: a server is ready in seconds, and a request that
+        meets a shape not yet built is slower once, never refused. Benchmarks warm all shapes first.
+        Idempotent: `rag serve` warms before binding and the app's lifespan asks again."""
         pipeline = self.pipeline
+        if self._warmed:
+            return pipeline
+        self._warmed = True
         self.embedder.embed_query("warm up")
-        self.reader.warm_up(max_batch=self.settings.top_k)
+        self.reader.predict([("what is warmed up first?", "The commonest shapes of a question are warmed first. " * 12)] * 2)
+        def warm_shapes() -> None:
+            self.reader.warm_up(max_batch=self.settings.top_k)
+            self.shapes_warm.set()
+
+        if shapes_in_background:
+            threading.Thread(target=warm_shapes, name="warm-reader-shapes", daemon=True).start()
+        else:
+            warm_shapes()
         return pipeline

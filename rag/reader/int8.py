@@ -115,7 +115,9 @@ def build_int8(
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     windows = calibration_windows(tokenizer, calibration_pairs, max_length, stride)
     model = _SpanLogits(load_qa_model(model_dir).eval())
-    example = {k: torch.from_numpy(v) for k, v in windows[0].items()}
+    # traced with padding in the mask: transformers drops an all-ones mask from the graph it builds
+    example = {"input_ids": torch.full((2, 64), tokenizer.pad_token_id or 0), "attention_mask": torch.ones(2, 64, dtype=torch.long)}
+    example["attention_mask"][:, -8:] = 0
     with torch.inference_mode():
         ov_model = ov.convert_model(model, example_input=example)
     quantized = nncf.quantize(
