@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     # HTTP
     host: str = "127.0.0.1"
     port: int = 8000
+    server_url: str | None = Field(
+        None, description="`rag ask` asks the server here when it is up (default: http://HOST:PORT of `rag serve`)"
+    )
+    server_api_key: SecretStr | None = Field(None, description="the bearer key `rag ask` sends to that server")
     # reliability, security and operations (README "Reliability, security and operations")
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="bearer keys, comma-separated or a JSON list; empty = no auth"
