@@ -46,9 +46,8 @@ SQUAD_VARIANTS: dict[str, tuple[str, int, int | None, int | None]] = {
     "torch-fp32": ("torch-fp32", 256, None, None),
     "openvino-int8": ("openvino-int8", 256, None, None),
     "openvino-int8, focus 128": ("openvino-int8", 256, 128, None),
-    "openvino-int8, focus 96": ("openvino-int8", 256, 96, None),
     "openvino-int8, max window 192": ("openvino-int8", 192, None, None),
-    "torch-bf16": ("torch-bf16", 256, None, 100),
+    "torch-bf16": ("torch-bf16", 256, None, 60),
 }
 SHAPES = ((2, 192), (1, 224), (3, 256), (4, 128))
 
