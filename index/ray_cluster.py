@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 
+from index.errors import RagError
 
-class ClusterError(RuntimeError):
-    """Ray is missing or the cluster cannot be reached; the message says what to do."""
+
+class ClusterError(RagError, RuntimeError):
+    """Ray is missing or the cluster cannot be reached; the message says what to do (a usage error: exit 2)."""
+
+    exit_code = 2
 
 
 def connect(address: str, num_cpus: int | None = None) -> None:

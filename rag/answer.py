@@ -138,15 +138,17 @@ class AnswerPipeline:
         self,
         retriever: Retriever,
         reader: Reader,
-        top_k: int = 5,
-        no_answer_threshold: float | None = None,
-        tie_margin: float = 0.5,
-        rank_penalty: float = 0.0,
-        first_pass: int | None = None,
-        stop_confidence: float = 1.0,
+        *,
+        top_k: int,
+        no_answer_threshold: float | None,
+        tie_margin: float,
+        rank_penalty: float,
+        first_pass: int | None,
+        stop_confidence: float,
     ) -> None:
         """`first_pass` passages are read first; the rest of top-k only when no answer from them
-        reaches `stop_confidence` (None: all top-k in one pass)."""
+        reaches `stop_confidence` (None: all top-k in one pass). No defaults: the values come from
+        Settings (rag/service.py), so the component cannot disagree with them."""
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
@@ -191,7 +193,7 @@ class AnswerPipeline:
             best_conf = chosen.confidence if chosen else 0.0
             suggestion = (
                 Suggestion(
-                    text=chosen.best.span.text,
+                    answer=chosen.best.span.text,
                     confidence=round(best_conf, 4),
                     citation=self._cite(chosen.best, self._outlets([chosen.best.passage])),
                 )
@@ -261,9 +263,7 @@ class AnswerPipeline:
         # 0.95 is not (a flat 0.05 made the second a tie, and the newer article's wrong
         # answer won); and it is only a tie between answers we would give at all
         contenders = [
-            g
-            for g in groups
-            if _log_odds(g.confidence) >= _log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
+            g for g in groups if _log_odds(g.confidence) >= _log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
         ]
         return max(contenders, key=lambda g: (g.newest, g.confidence))
 
@@ -305,7 +305,7 @@ class AnswerPipeline:
             chunk_id=p.chunk_id,
             start=p.start + s.start,
             end=p.start + s.end,
-            text=snippet,
+            snippet=snippet,
             snippet_start=p.start + snippet_start,
             confidence=round(candidate.confidence, 4),
             also_published_by=[

@@ -1,10 +1,15 @@
-"""What the pipeline returns; the HTTP layer serialises these as they are."""
+"""What the pipeline returns; the HTTP layer serialises these as they are.
+
+In Python each field says what it holds (`Citation.snippet`, `Suggestion.answer`,
+`Passage.text`); on the wire a citation's snippet and a suggestion's answer keep the JSON name
+`text` they have always had (clients and the page read it), through an alias used both ways.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Passage(BaseModel):
@@ -16,7 +21,7 @@ class Passage(BaseModel):
     source: str | None
     start: int = Field(description="offset of the passage in the article text")
     end: int
-    text: str
+    text: str = Field(description="the chunk of the article: article[start:end]")
     score: float = Field(description="fused retrieval score (reciprocal rank fusion)")
     story_id: str | None = Field(None, description="the story cluster: copies of one wire report share it")
 
@@ -30,6 +35,9 @@ class Outlet(BaseModel):
 
 
 class Citation(BaseModel):
+    # `snippet` in Python, `text` on the wire; either name accepted when built
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
     doc_id: str
     collection: str = Field("default", description="the collection the article belongs to")
     title: str
@@ -38,7 +46,7 @@ class Citation(BaseModel):
     chunk_id: int
     start: int = Field(description="answer span start in the article text: article[start:end] == answer")
     end: int
-    text: str = Field(description="snippet of the article around the answer")
+    snippet: str = Field(alias="text", description="snippet of the article around the answer")
     snippet_start: int = Field(description="offset of the snippet in the article text")
     confidence: float
     also_published_by: list[Outlet] = Field(
@@ -58,7 +66,10 @@ class Suggestion(BaseModel):
     """Below the no-answer threshold, the reader's best span and where it stands: not an answer,
     a low-confidence hint, so that a user told "not found" still sees where to look."""
 
-    text: str
+    # `snippet` in Python, `text` on the wire; either name accepted when built
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    answer: str = Field(alias="text", description="the best span, under the threshold: not an answer")
     confidence: float
     citation: Citation
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer
 
+from index.errors import RagError
 from rag.reader.focus import focus_span
 from rag.reader.int8 import int8_dir, is_current
 from rag.reader.runtime import ReaderRuntime, RuntimeUnavailable, load_runtime
@@ -40,7 +41,7 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
 
     @classmethod
-    def load(cls, model_dir: Path) -> "Calibration":
+    def load(cls, model_dir: Path) -> Calibration:
         path = model_dir / CALIBRATION_FILE
         if not path.exists():
             return cls()
@@ -63,7 +64,7 @@ class SpanPrediction:
         return self.span_score - self.null_score
 
 
-class ReaderModelError(RuntimeError):
+class ReaderModelError(RagError, RuntimeError):
     pass
 
 
@@ -106,7 +107,7 @@ class Reader:
         if not (self.model_dir / "config.json").exists():
             raise ReaderModelError(
                 f"no reader model in {self.model_dir} (expected config.json and weights); "
-                "train one with `rag train-reader` or set RAG_READER_MODEL"
+                "train one with `rag train-reader` or set RAG_READER"
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
@@ -171,16 +172,12 @@ class Reader:
         )
         sample_of_window = enc.pop("overflow_to_sample_mapping").tolist()
         offsets = enc.pop("offset_mapping")
-        context_mask = torch.tensor(
-            [[sid == 1 for sid in enc.sequence_ids(i)] for i in range(len(sample_of_window))]
-        )
+        context_mask = torch.tensor([[sid == 1 for sid in enc.sequence_ids(i)] for i in range(len(sample_of_window))])
         inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
         starts, ends, span_scores, null_scores = [], [], [], []
         for lo in range(0, len(sample_of_window), self.batch_size):
             s_logits, e_logits = self.runtime.logits({k: v[lo : lo + self.batch_size] for k, v in inputs.items()})
-            s, e, score = best_spans(
-                s_logits, e_logits, context_mask[lo : lo + self.batch_size], self.max_answer_tokens
-            )
+            s, e, score = best_spans(s_logits, e_logits, context_mask[lo : lo + self.batch_size], self.max_answer_tokens)
             starts.append(s)
             ends.append(e)
             span_scores.append(score)

@@ -39,7 +39,7 @@ HOSTILE_ARTICLE = {
     "source": "test",
     "text": (
         "The harbour festival returned to the old port this weekend. "
-        "The festival, advertised under the banner <script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">, "
+        'The festival, advertised under the banner <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">, '
         "was opened by the harbour master Ingrid Solheim on Friday evening. "
         "Organisers expect forty thousand visitors over three days."
     ),
@@ -52,14 +52,28 @@ WIRE = (
 )
 # one wire story run by two outlets, and a fact that changed between two dates
 NEWS_ARTICLES = [
-    {"doc_id": "skarvik-gull", "title": "Lighthouse lamp shines again", "date": "2025-03-03", "source": "The Daily Gull",
-     "text": WIRE},
-    {"doc_id": "skarvik-heron", "title": "Skarvik light restored", "date": "2025-03-04", "source": "Heron Post",
-     "text": WIRE + " Heron Post readers can send us their photos of the lighthouse."},
-    {"doc_id": "skarvik-keeper-2022", "title": "New keeper", "date": "2022-06-01", "source": "The Daily Gull",
-     "text": "The Skarvik harbour society appointed Lars Moen as keeper of the lighthouse on Wednesday."},
-    {"doc_id": "skarvik-keeper-2025", "title": "Keeper retires", "date": "2025-04-01", "source": "The Daily Gull",
-     "text": "The Skarvik harbour society appointed Mette Dahl as keeper of the lighthouse on Monday, after Lars Moen retired."},
+    {"doc_id": "skarvik-gull", "title": "Lighthouse lamp shines again", "date": "2025-03-03", "source": "The Daily Gull", "text": WIRE},
+    {
+        "doc_id": "skarvik-heron",
+        "title": "Skarvik light restored",
+        "date": "2025-03-04",
+        "source": "Heron Post",
+        "text": WIRE + " Heron Post readers can send us their photos of the lighthouse.",
+    },
+    {
+        "doc_id": "skarvik-keeper-2022",
+        "title": "New keeper",
+        "date": "2022-06-01",
+        "source": "The Daily Gull",
+        "text": "The Skarvik harbour society appointed Lars Moen as keeper of the lighthouse on Wednesday.",
+    },
+    {
+        "doc_id": "skarvik-keeper-2025",
+        "title": "Keeper retires",
+        "date": "2025-04-01",
+        "source": "The Daily Gull",
+        "text": "The Skarvik harbour society appointed Mette Dahl as keeper of the lighthouse on Monday, after Lars Moen retired.",
+    },
 ]
 
 
@@ -170,7 +184,9 @@ def test_dates_earlier_answers_and_other_outlets_are_shown(page):
     expect(copy.locator(".answer-text")).to_contain_text("Oona Brekke")
     expect(copy.locator(".answer-message")).to_contain_text(re.compile(r"dated 2025-03-0[34]"))
     copy.locator(".citation summary").first.click()
-    expect(copy.locator(".cite-also").first).to_have_text(re.compile(r"^Also published by: (Heron Post \(2025-03-04\)|The Daily Gull \(2025-03-03\))$"))
+    expect(copy.locator(".cite-also").first).to_have_text(
+        re.compile(r"^Also published by: (Heron Post \(2025-03-04\)|The Daily Gull \(2025-03-03\))$")
+    )
 
     keeper = _ask(page, "Who did the Skarvik harbour society appoint as keeper of the lighthouse?")
     expect(keeper.locator(".answer-text")).to_contain_text("Mette Dahl")

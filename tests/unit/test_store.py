@@ -9,9 +9,9 @@ import pytest
 
 from index.chunk import Chunker
 from index.store import Filters, Store, StoreError
-from rag.bm25 import keyword_search
 from index.types import Article
 from index.vectors import VectorIndex, latest_snapshot, snapshot_path, write_snapshot
+from rag.bm25 import keyword_search
 
 DIM = 8
 

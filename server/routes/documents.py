@@ -11,7 +11,6 @@ finished, not abandoned half-way with a 503.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path, PurePath
 
@@ -24,11 +23,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.ingest import IngestReport
 from index.parse import ParseError, parse_record
-from index.store import COLLECTION_PATTERN, DEFAULT_COLLECTION, Filters, StoredDocument
+from index.store import COLLECTION_PATTERN, DEFAULT_COLLECTION, Filters, StoredDocument, is_valid_collection
+from rag.access import Principal
 from rag.service import Services
-from server.deps import get_services
-from server.keys import Principal
-from server.security import get_principal, readable_filters
+from server.deps import get_principal, get_services, readable_filters
 
 router = APIRouter(tags=["documents"])
 
@@ -69,9 +67,7 @@ class NewDocument(BaseModel):
 class AddDocuments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    collection: str | None = Field(
-        None, pattern=COLLECTION_PATTERN, description="default: your key's only collection, else `default`"
-    )
+    collection: str | None = Field(None, pattern=COLLECTION_PATTERN, description="default: your key's only collection, else `default`")
     documents: list[NewDocument] = Field(min_length=1)
 
 
@@ -145,12 +141,12 @@ def _result(collection: str, report: IngestReport) -> AddResult:
     result = AddResult(
         collection=collection,
         added=report.added,
-        replaced=report.updated,
+        replaced=report.replaced,
         unchanged=report.unchanged,
         refused=[Refused(name=n, reason=r) for n, r in report.failed],
         chunks=report.chunks,
     )
-    if report.failed and not (report.added or report.updated or report.unchanged):
+    if report.failed and not (report.added or report.replaced or report.unchanged):
         raise HTTPException(status_code=422, detail=result.model_dump())
     return result
 
@@ -164,7 +160,7 @@ async def _uploads(request: Request, limit: int) -> tuple[str | None, list[Uploa
         raise
     files = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
     collection = form.get("collection")
-    if isinstance(collection, str) and not re.match(COLLECTION_PATTERN, collection):
+    if isinstance(collection, str) and not is_valid_collection(collection):
         error = {"loc": ("body", "collection"), "msg": f"invalid collection name {collection[:80]!r}", "type": "value_error"}
         raise RequestValidationError([error])
     if not files:

@@ -44,7 +44,7 @@ def _context(text: str) -> Block:
 
 def marked_snippet(citation: Citation) -> str:
     """The snippet with the answer span in bold; offsets are into the article, the snippet starts at snippet_start."""
-    text = citation.text
+    text = citation.snippet
     lo = citation.start - citation.snippet_start
     hi = citation.end - citation.snippet_start
     if not 0 <= lo < hi <= len(text):  # the span is not inside this snippet: quote it unmarked
@@ -79,7 +79,9 @@ def render_blocks(answer: Answer) -> list[Block]:
         blocks = [_mrkdwn(escape(answer.message))]
         if answer.suggestion:
             s = answer.suggestion
-            blocks.append(_context(f":grey_question: Low-confidence hint, not an answer: {escape(_one_line(s.text))} ({s.confidence:.0%})"))
+            blocks.append(
+                _context(f":grey_question: Low-confidence hint, not an answer: {escape(_one_line(s.answer))} ({s.confidence:.0%})")
+            )
             blocks.append(_citation_block(1, s.citation))
     else:
         blocks = [
