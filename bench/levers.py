@@ -30,8 +30,12 @@ SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
 
 # name -> environment: every lever is a product setting, and each config names all the ones it
 # depends on, so that the defaults (chosen per CPU) never leak into the baseline
-_BASELINE = {"RAG_READER_RUNTIME": "torch-fp32", "RAG_MODEL_DTYPE": "float32", "RAG_TOP_K": "5",
-             "RAG_READER_FIRST_PASS": "5"}  # all top_k in one batch
+_BASELINE = {
+    "RAG_READER_RUNTIME": "torch-fp32",
+    "RAG_MODEL_DTYPE": "float32",
+    "RAG_TOP_K": "5",
+    "RAG_READER_FIRST_PASS": "5",
+}  # all top_k in one batch
 _INT8 = _BASELINE | {"RAG_READER_RUNTIME": "openvino-int8"}
 _STAGED = {"RAG_READER_FIRST_PASS": "2", "RAG_READER_STOP_CONFIDENCE": "0.9"}
 CONFIGS: dict[str, dict[str, str]] = {
@@ -90,12 +94,13 @@ def squad_heldout(variant: str, limit: int) -> dict:
     runtime, max_length, focus, cap = SQUAD_VARIANTS[variant]
     s = Settings()
     _, heldout = split_by_article(load_squad(SQUAD))
-    reader = Reader(s.reader_model, max_length=max_length, stride=s.reader_stride, runtime=runtime,
-                    threads=s.torch_threads, focus_tokens=focus)
+    reader = Reader(
+        s.reader_model, max_length=max_length, stride=s.reader_stride, runtime=runtime, threads=s.torch_threads, focus_tokens=focus
+    )
     return {"variant": variant, **evaluate_heldout(reader, heldout[: min(limit, cap or limit)])}
 
 
-def reader_shapes(runtimes: list[str], rounds: int) -> dict:
+def reader_shapes(runtimes: list[str], rounds: int, shapes: list[tuple[int, int]]) -> dict:
     """Child process: ms per batch of each runtime at each (windows, tokens) shape; every round runs
     every runtime once per shape, so a busy spell slows all alike; the median over rounds is reported."""
     import torch
@@ -105,9 +110,9 @@ def reader_shapes(runtimes: list[str], rounds: int) -> dict:
 
     s = Settings()
     readers = {name: Reader(s.reader_model, runtime=name, threads=s.torch_threads) for name in runtimes}
-    times: dict[str, dict[str, list[float]]] = {name: {f"{b}x{n}": [] for b, n in SHAPES} for name in runtimes}
+    times: dict[str, dict[str, list[float]]] = {name: {f"{b}x{n}": [] for b, n in shapes} for name in runtimes}
     for r in range(rounds + 1):  # round 0 builds each shape's kernels and is not counted
-        for batch, length in SHAPES:
+        for batch, length in shapes:
             ids = torch.randint(1000, 20000, (batch, length))
             mask = torch.ones_like(ids)
             mask[:, -5:] = 0
@@ -179,6 +184,11 @@ def _child(args: list[str], env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _shape(text: str) -> tuple[int, int]:
+    windows, tokens = text.split("x")
+    return int(windows), int(tokens)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="measure each speed lever with its quality")
     p.add_argument("mode", nargs="?", default="all", choices=["all", "one", "squad", "shapes", "embed"])
@@ -189,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variant", choices=list(SQUAD_VARIANTS), default="torch-fp32")
     p.add_argument("--runtimes", nargs="*", default=["torch-fp32", "torch-bf16", "openvino-int8"])
     p.add_argument("--rounds", type=int, default=9)
+    p.add_argument(
+        "--shapes", type=_shape, nargs="*", default=list(SHAPES), help="WINDOWSxTOKENS batches to time, e.g. 2x192 (the issue's)"
+    )
     p.add_argument("--only", nargs="*", help="config or SQuAD variant names to run (default: all)")
     p.add_argument("--skip", nargs="*", default=[], choices=["configs", "squad", "shapes"])
     args = p.parse_args(argv)
@@ -202,14 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(squad_heldout(args.variant, args.squad_limit)))
         return 0
     if args.mode == "shapes":
-        print(json.dumps(reader_shapes(args.runtimes, args.rounds)))
+        print(json.dumps(reader_shapes(args.runtimes, args.rounds, args.shapes)))
         return 0
 
     from bench.stats import cpu_model
 
     results: dict = {"cpu": cpu_model(), "load_before": os.getloadavg(), "configs": {}, "squad_heldout": {}}
     if "shapes" not in args.skip:
-        results["reader_ms"] = _child(["shapes", "--rounds", str(args.rounds), "--runtimes", *args.runtimes], {})
+        shapes = [f"{b}x{n}" for b, n in args.shapes]
+        results["reader_ms"] = _child(["shapes", "--rounds", str(args.rounds), "--runtimes", *args.runtimes, "--shapes", *shapes], {})
         print(f"reader alone, median ms per batch: {json.dumps(results['reader_ms'])}", flush=True)
     if "squad" not in args.skip:
         for variant in SQUAD_VARIANTS:

@@ -31,12 +31,19 @@ def server_url(settings: Settings) -> str:
 
 
 def ready_server(settings: Settings) -> str | None:
-    """The server's URL when one is up and ready there, else None."""
+    """The server's URL when one is up and ready there, else None. A server found at the default
+    address counts only when it serves this data directory (RAG_DATA_DIR), so that `rag ask` never
+    answers from another index than the user's; RAG_SERVER_URL is used as given."""
     url = server_url(settings)
     try:
-        return url if httpx.get(f"{url}/readyz", timeout=READY_TIMEOUT_S).status_code == 200 else None
+        response = httpx.get(f"{url}/readyz", timeout=READY_TIMEOUT_S)
     except httpx.HTTPError:
         return None
+    if response.status_code != 200:
+        return None
+    if not settings.server_url and response.json().get("index_id") != settings.index_id:
+        return None
+    return url
 
 
 def _json(value):
@@ -54,8 +61,9 @@ def ask_server(url: str, settings: Settings, question: str, top_k: int | None, f
     headers = {}
     if settings.server_api_key is not None:
         headers["Authorization"] = f"Bearer {settings.server_api_key.get_secret_value()}"
-    response = httpx.post(f"{url}/v1/ask", json={k: v for k, v in body.items() if v is not None}, headers=headers,
-                          timeout=settings.model_timeout_seconds + 5)
+    response = httpx.post(
+        f"{url}/v1/ask", json={k: v for k, v in body.items() if v is not None}, headers=headers, timeout=settings.model_timeout_seconds + 5
+    )
     if response.status_code != 200:
         try:
             detail = response.json().get("error") or response.json().get("detail")

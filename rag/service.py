@@ -62,8 +62,9 @@ def reader_runtime(settings: Settings) -> str:
     int8_ready = settings.device == "cpu" and openvino_available() and is_current(settings.reader_model)
     runtime = default_reader_runtime(settings.device, int8_ready)
     if not int8_ready and settings.device == "cpu" and openvino_available():
-        log.warning("no current int8 build of %s: reading in %s, about 2x slower (run `rag build-reader-int8`)",
-                    settings.reader_model, runtime)
+        log.warning(
+            "no current int8 build of %s: reading in %s, about 2x slower (run `rag build-reader-int8`)", settings.reader_model, runtime
+        )
     if runtime.startswith("torch") and settings.model_dtype != "auto":  # an explicit dtype still decides torch's
         runtime = "torch-bf16" if settings.model_dtype == "bfloat16" else "torch-fp32"
     return runtime
@@ -194,6 +195,7 @@ class Services:
         self._warmed = True
         self.embedder.embed_query("warm up")
         self.reader.predict([("what is warmed up first?", "The commonest shapes of a question are warmed first. " * 12)] * 2)
+
         def warm_shapes() -> None:
             self.reader.warm_up(max_batch=self.settings.top_k)
             self.shapes_warm.set()

@@ -6,6 +6,7 @@ shipped in models/reader-accurate, data under ./data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -99,7 +100,9 @@ class Settings(BaseSettings):
     # HTTP
     host: str = Field("127.0.0.1", description="where `rag serve` listens")
     port: int = Field(8000, description="where `rag serve` listens")
-    server_url: str | None = Field(None, description="`rag ask` asks the server here when it is up (default: http://HOST:PORT of `rag serve`)")
+    server_url: str | None = Field(
+        None, description="`rag ask` asks the server here when it is up (default: http://HOST:PORT of `rag serve`)"
+    )
     server_api_key: SecretStr | None = Field(None, description="the bearer key `rag ask` sends to that server")
     # reliability, security and operations (README "Reliability, security and operations")
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
@@ -166,6 +169,12 @@ class Settings(BaseSettings):
         """The reader directory: a shipped name resolves inside models/, anything else is a path."""
         shipped = REPO_ROOT / "models" / f"reader-{self.reader}"
         return shipped if "/" not in self.reader and shipped.is_dir() else Path(self.reader)
+
+    @property
+    def index_id(self) -> str:
+        """Names the data directory without saying its path (/readyz is public): `rag ask` uses the server
+        at the default address only when it serves the same index."""
+        return hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
 
     @property
     def db_path(self) -> Path:

@@ -85,8 +85,17 @@ def calibration_windows(tokenizer, pairs: list[tuple[str, str]], max_length: int
 
     windows = []
     for question, context in pairs:
-        enc = tokenizer(question, context, truncation="only_second", max_length=max_length, stride=stride,
-                        return_overflowing_tokens=True, padding=True, pad_to_multiple_of=PAD_MULTIPLE, return_tensors="np")
+        enc = tokenizer(
+            question,
+            context,
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            padding=True,
+            pad_to_multiple_of=PAD_MULTIPLE,
+            return_tensors="np",
+        )
         for i in range(len(enc["input_ids"])):
             windows.append({k: enc[k][i : i + 1].astype(np.int64) for k in ("input_ids", "attention_mask")})
     return windows
@@ -127,9 +136,7 @@ def build_int8(
         model_type=nncf.ModelType.TRANSFORMER,
         preset=nncf.QuantizationPreset.MIXED,
         subset_size=len(windows),
-        advanced_parameters=nncf.AdvancedQuantizationParameters(
-            smooth_quant_alphas=nncf.AdvancedSmoothQuantParameters(matmul=0.95)
-        ),
+        advanced_parameters=nncf.AdvancedQuantizationParameters(smooth_quant_alphas=nncf.AdvancedSmoothQuantParameters(matmul=0.95)),
     )
     out = int8_dir(model_dir)
     out.mkdir(exist_ok=True)

@@ -94,9 +94,7 @@ class RuntimeUnavailable(RuntimeError):
     """The runtime asked for cannot run here (package missing, int8 model not built)."""
 
 
-def load_runtime(
-    name: str, model_dir: Path, int8_dir: Path | None, threads: int | None = None, device: str = "cpu"
-) -> ReaderRuntime:
+def load_runtime(name: str, model_dir: Path, int8_dir: Path | None, threads: int | None = None, device: str = "cpu") -> ReaderRuntime:
     """The named runtime over the reader in `model_dir` (`int8_dir`: its built OpenVINO int8 model)."""
     if name == "torch-fp32":
         return TorchRuntime(model_dir, torch.float32, device)

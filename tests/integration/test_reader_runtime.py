@@ -22,7 +22,7 @@ SQUAD_DEV = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
 def int8_reader() -> Reader:
     s = Settings()
     if not is_current(s.reader_model):
-        from cli.reader_int8 import build_reader_int8
+        from cli.reader import build_reader_int8
 
         build_reader_int8(s.reader_model)
     return Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride, runtime="openvino-int8")
