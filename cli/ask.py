@@ -7,6 +7,7 @@ import sys
 
 from cli.common import add_filter_args, checked_top_k, date_arg, filters_from_args, services
 from cli.remote import ask_server, ready_server
+from rag.answer_text import date_label, outlet_label, searched_for
 from rag.limits import QuestionError, check_question
 from rag.settings import Settings
 from rag.types import Answer
@@ -19,21 +20,20 @@ def format_answer(answer: Answer) -> str:
         if answer.suggestion:
             s, c = answer.suggestion, answer.suggestion.citation
             lines.append(f"  low-confidence hint, not an answer: {s.answer}   (confidence {s.confidence:.2f})")
-            lines.append(f"      {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}: “{c.snippet}”")
+            lines.append(f"      {c.title} — {c.doc_id}, {date_label(c.date)}, chars {c.start}-{c.end}: “{c.snippet}”")
     else:
         lines.append(f"{answer.answer}   (confidence {answer.confidence:.2f})")
         lines.append(answer.message)
         for n, c in enumerate(answer.citations, start=1):
-            lines.append(f"  [{n}] {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}")
+            lines.append(f"  [{n}] {c.title} — {c.doc_id}, {date_label(c.date)}, chars {c.start}-{c.end}")
             lines.append(f"      “{c.snippet}”")
             if c.also_published_by:
-                lines.append(
-                    "      also published by: " + ", ".join(f"{o.source or o.doc_id} ({o.date or 'undated'})" for o in c.also_published_by)
-                )
+                outlets = ", ".join(f"{outlet_label(o)} ({date_label(o.date)})" for o in c.also_published_by)
+                lines.append("      also published by: " + outlets)
         for e in answer.earlier:
-            lines.append(f"  earlier: {e.answer} ({e.date or 'undated'}) — {', '.join(c.doc_id for c in e.citations)}")
-    if answer.query != answer.question:
-        lines.append(f"(searched for: {answer.query})")
+            lines.append(f"  earlier: {e.answer} ({date_label(e.date)}) — {', '.join(c.doc_id for c in e.citations)}")
+    if query := searched_for(answer):
+        lines.append(f"(searched for: {query})")
     if answer.since or answer.until:
         lines.append(f"(articles dated {answer.since or '…'} to {answer.until or '…'})")
     return "\n".join(lines)

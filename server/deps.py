@@ -3,7 +3,9 @@ principal, set by the API-key middleware) with what it may read, handed to route
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
 
 from index.store import Filters
 from rag.access import Principal
@@ -41,3 +43,10 @@ def readable_filters(principal: Principal, filters: Filters) -> Filters:
         if refused:
             raise HTTPException(status_code=403, detail=f"this key may not read the collection(s) {', '.join(refused)}")
     return filters.within(readable)
+
+
+# What routes declare, FastAPI's `Annotated` shortcuts: `principal: PrincipalDep`
+ServicesDep = Annotated[Services, Depends(get_services)]
+PipelineDep = Annotated[AnswerPipeline, Depends(get_pipeline)]
+ChatDep = Annotated[ChatEngine, Depends(get_chat)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

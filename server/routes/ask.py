@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from rag.access import Principal
-from rag.answer import AnswerPipeline
 from rag.types import Answer
-from server.deps import get_pipeline, get_principal, readable_filters
+from server.deps import PipelineDep, PrincipalDep, readable_filters
 from server.middleware.metrics import observe_answer
 from server.middleware.timeouts import run_model_call
 from server.schemas import AskRequest, check_limits
@@ -19,8 +17,8 @@ router = APIRouter()
 async def ask(
     body: AskRequest,
     request: Request,
-    pipeline: AnswerPipeline = Depends(get_pipeline),
-    principal: Principal = Depends(get_principal),
+    pipeline: PipelineDep,
+    principal: PrincipalDep,
 ) -> Answer:
     """Answer one question from the collections your key may read, with citations; `answer` is
     null when they do not say."""

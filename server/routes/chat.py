@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import Field
 
-from rag.access import Principal
-from rag.conversation import CONVERSATION_ID, ChatEngine, ConversationNotFound
+from rag.conversation import CONVERSATION_ID, ConversationNotFound
 from rag.types import ChatAnswer
-from server.deps import get_chat, get_principal, readable_filters
+from server.deps import ChatDep, PrincipalDep, readable_filters
 from server.middleware.metrics import observe_answer
 from server.middleware.timeouts import run_model_call
 from server.schemas import NonBlankText, RetrievalOptions, check_limits
@@ -31,8 +30,8 @@ class ChatRequest(RetrievalOptions):
 async def chat(
     body: ChatRequest,
     request: Request,
-    engine: ChatEngine = Depends(get_chat),
-    principal: Principal = Depends(get_principal),
+    engine: ChatDep,
+    principal: PrincipalDep,
 ) -> ChatAnswer:
     """Answer a message in a conversation: follow-ups ("he", "what about the EU?") are resolved
     against its earlier turns, and `query` shows the standalone question that was searched.

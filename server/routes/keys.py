@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from rag.access import Principal
-from server.deps import get_principal
+from server.deps import PrincipalDep
 
 router = APIRouter()
 
@@ -18,7 +17,7 @@ class KeyOut(BaseModel):
 
 
 @router.get("/v1/keys", response_model=list[KeyOut], tags=["access"])
-def list_keys(request: Request, principal: Principal = Depends(get_principal)) -> list[KeyOut]:
+def list_keys(request: Request, principal: PrincipalDep) -> list[KeyOut]:
     """Every key's name, role and collections (admin only); never a key or its hash."""
     if principal.role != "admin":
         raise HTTPException(status_code=403, detail="listing keys needs an admin key")

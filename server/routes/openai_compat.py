@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
@@ -29,10 +29,10 @@ from pydantic_core import to_json
 
 from index.store import Filters
 from rag.access import Principal
-from rag.conversation import ChatEngine
+from rag.answer_text import date_label
 from rag.service import Services
 from rag.types import Answer, Citation
-from server.deps import get_chat, get_principal, get_services
+from server.deps import ChatDep, PrincipalDep, ServicesDep
 from server.middleware.metrics import observe_answer
 from server.middleware.timeouts import ModelTimeout, run_model_call
 from server.schemas import check_limits, describe_validation_error
@@ -159,7 +159,7 @@ def reply_text(answer: Answer) -> str:
     """The answer, then its numbered citations; "not found" when the corpus does not say."""
     if answer.answer is None:
         return answer.message
-    sources = [f"[{n}] {c.title}, {c.date or 'undated'}" for n, c in enumerate(answer.citations, start=1)]
+    sources = [f"[{n}] {c.title}, {date_label(c.date)}" for n, c in enumerate(answer.citations, start=1)]
     return "\n\n".join([answer.answer, "\n".join(sources)])
 
 
@@ -197,13 +197,13 @@ def _models(principal: Principal, services: Services) -> list[str]:
 
 
 @router.get("/models", response_model=ModelList)
-def list_models(principal: Principal = Depends(get_principal), services: Services = Depends(get_services)) -> ModelList:
+def list_models(principal: PrincipalDep, services: ServicesDep) -> ModelList:
     """`rag-news` (every collection the key may read), then `rag-news/NAME` for each of them."""
     return ModelList(data=[ModelCard(id=m) for m in _models(principal, services)])
 
 
 @router.get("/models/{model_id:path}", response_model=ModelCard)
-def get_model(model_id: str, principal: Principal = Depends(get_principal)) -> ModelCard:
+def get_model(model_id: str, principal: PrincipalDep) -> ModelCard:
     _model_filters(model_id, principal)
     return ModelCard(id=model_id)
 
@@ -212,8 +212,8 @@ def get_model(model_id: str, principal: Principal = Depends(get_principal)) -> M
 async def chat_completions(
     body: CompletionRequest,
     request: Request,
-    engine: ChatEngine = Depends(get_chat),
-    principal: Principal = Depends(get_principal),
+    engine: ChatDep,
+    principal: PrincipalDep,
 ):
     """Answer the last user message, earlier messages giving the context for follow-ups.
     With `stream: true` the reply comes as server-sent `chat.completion.chunk` events."""

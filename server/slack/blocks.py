@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rag.answer_text import date_label, outlet_label, searched_for
 from rag.types import Answer, Citation
 
 Block = dict[str, Any]
@@ -60,11 +61,11 @@ def marked_snippet(citation: Citation) -> str:
 
 
 def citation_heading(n: int, citation: Citation) -> str:
-    parts = [citation.date.isoformat() if citation.date else "undated"]
+    parts = [date_label(citation.date)]
     if citation.source:
         parts.append(escape(citation.source))
     if citation.also_published_by:
-        parts.append("also published by " + ", ".join(escape(o.source or o.doc_id) for o in citation.also_published_by))
+        parts.append("also published by " + ", ".join(escape(outlet_label(o)) for o in citation.also_published_by))
     return f"*[{n}] {escape(citation.title)}* — {', '.join(parts)}"
 
 
@@ -92,8 +93,8 @@ def render_blocks(answer: Answer) -> list[Block]:
         if citations:
             blocks.append({"type": "divider"})
             blocks.extend(_citation_block(n, c) for n, c in enumerate(citations, start=1))
-    if answer.query != answer.question:  # a follow-up, rewritten: show what was searched
-        blocks.append(_context(f"Searched for: {escape(answer.query)}"))
+    if query := searched_for(answer):  # a follow-up, rewritten: show what was searched
+        blocks.append(_context(f"Searched for: {escape(query)}"))
     return blocks
 
 
@@ -101,10 +102,7 @@ def render_text(answer: Answer) -> str:
     """The fallback shown in notifications and by clients that cannot draw blocks."""
     if answer.answer is None:
         return escape(answer.message)
-    sources = "; ".join(
-        f"[{n}] {escape(c.title)} ({c.date.isoformat() if c.date else 'undated'})"
-        for n, c in enumerate(answer.citations[:MAX_CITATIONS], start=1)
-    )
+    sources = "; ".join(f"[{n}] {escape(c.title)} ({date_label(c.date)})" for n, c in enumerate(answer.citations[:MAX_CITATIONS], start=1))
     text = f"{escape(answer.answer)} (confidence {answer.confidence:.0%})"
     return f"{text}. Sources: {sources}" if sources else text
 
