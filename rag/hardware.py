@@ -5,7 +5,7 @@ tokens, F1 on 300 SQuAD v1.1 dev questions of held-out articles):
 
 | CPU | torch fp32 | torch bf16 | OpenVINO int8 | default |
 |---|---|---|---|---|
-| AMD EPYC Zen 3 (AVX2 only) | see bench/README.md | emulated: slower than fp32 | see bench/README.md | openvino-int8, else torch-fp32 |
+| AMD EPYC Zen 3 (AVX2 only) | not yet timed (machine too busy) | emulated in software | same spans as fp32 (test) | openvino-int8, else torch-fp32 |
 | AMD EPYC Zen 4 (AVX-512 BF16 + VNNI) | 422 ms | 200-216 ms | 96-101 ms | openvino-int8, else torch-bf16 |
 
 OpenVINO's int8 kernels use what the CPU has (AVX2 `vpmaddubsw`, AVX-512 VNNI, AMX), so int8 is the
