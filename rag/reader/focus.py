@@ -9,6 +9,7 @@ one window instead of several. bench/levers.py measures what each budget costs i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from index.sentences import sentence_spans
 
@@ -25,7 +26,7 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def focus_span(question: str, context: str, budget: int, count_tokens) -> tuple[int, int]:
+def focus_span(question: str, context: str, budget: int, count_tokens: Callable[[str], int]) -> tuple[int, int]:
     """(start, end) characters of `context` to read: all of it when it fits `budget` tokens
     (`count_tokens(text) -> int`), else the best-matching sentence grown by whole neighbouring
     sentences, the better-matching side first, while the budget allows."""
