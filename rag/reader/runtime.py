@@ -22,6 +22,7 @@ from typing import Literal, Protocol
 import numpy as np
 import torch
 
+from index.errors import RagError
 from rag.reader.weights import load_qa_model
 
 RuntimeName = Literal["torch-fp32", "torch-bf16", "openvino-int8"]
@@ -90,8 +91,8 @@ def openvino_available() -> bool:
     return True
 
 
-class RuntimeUnavailable(RuntimeError):
-    """The runtime asked for cannot run here (package missing, int8 model not built)."""
+class RuntimeUnavailable(RagError, RuntimeError):
+    """The runtime asked for cannot run here (package missing, int8 model not built): one line for the user."""
 
 
 def load_runtime(name: str, model_dir: Path, int8_dir: Path | None, threads: int | None = None, device: str = "cpu") -> ReaderRuntime:
