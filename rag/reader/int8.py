@@ -12,9 +12,11 @@ Why built, not shipped: the int8 model is ~110 MB more in every clone (the packe
 builds it into `<reader>/.openvino-int8/` (git-ignored), keyed by a fingerprint of the weights it came
 from; a reader whose cache is missing or stale runs in torch until it is rebuilt.
 
-The int8 model moves the logits by up to about 1, so its confidence calibration is refitted the way the
-trainer fits the shipped one (SQuAD train questions, each also against another article's paragraph)
-and written beside it; build.json records how far the margins moved.
+The int8 model moves the logits by up to about 1. build.json records how far the span-vs-null margins
+moved on training pairs, and a refit of the confidence calibration (the trainer's recipe: SQuAD train
+questions, each also against another article's paragraph) for comparison; the reader keeps the shipped
+calibration. On the busy Zen 3 the refit over 300 pairs moved the threshold from margin 0.1 to 1.3,
+more than the margins moved, so it is fitting noise until measured on the evaluation halves.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ def build_int8(
     out = int8_dir(model_dir)
     out.mkdir(exist_ok=True)
     (out / "build.json").unlink(missing_ok=True)  # no reader uses a half-written model
-    (out / "calibration.json").unlink(missing_ok=True)
+    (out / "calibration.json").unlink(missing_ok=True)  # an earlier recipe wrote one; the reader no longer reads it
     ov.save_model(quantized, out / "reader.xml")
     quantize_s = time.perf_counter() - t0
 
@@ -153,7 +155,6 @@ def build_int8(
     int8 = reader.predict(sample)
     moved = np.array([abs(a.margin - b.margin) for a, b in zip(fp32, int8)])
     calibration = fit(score_pairs(reader, refit_questions))
-    (out / "calibration.json").write_text(json.dumps(asdict(calibration), indent=2) + "\n")
     report = {
         "fingerprint": fingerprint(model_dir),
         "recipe": RECIPE,
@@ -163,7 +164,7 @@ def build_int8(
         "refit_pairs": len(refit_questions),
         "quantize_seconds": round(quantize_s, 1),
         "refit_seconds": round(time.perf_counter() - t1, 1),
-        "calibration": asdict(calibration),
+        "refit_calibration": asdict(calibration),  # recorded for comparison with the shipped fit, not used
         # how far int8 moved the span-vs-null margin, and how often it kept the float32 span
         "check_pairs": len(sample),
         "margin_moved_median": round(float(np.median(moved)), 3),

@@ -14,7 +14,6 @@ per CPU is what computes the logits fastest without losing answers:
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Literal, Protocol
@@ -110,13 +109,3 @@ def load_runtime(name: str, model_dir: Path, int8_dir: Path | None, threads: int
             raise RuntimeUnavailable(f"no int8 reader built for {model_dir}: run `rag build-reader-int8`")
         return OpenVINORuntime(int8_dir / "reader.xml", threads)
     raise ValueError(f"unknown reader runtime {name!r} (one of {', '.join(RUNTIMES)})")
-
-
-def runtime_calibration_file(int8_dir: Path) -> Path:
-    """The int8 model's own confidence calibration: int8 moves the logits, so it is refitted."""
-    return int8_dir / "calibration.json"
-
-
-def read_build_report(int8_dir: Path) -> dict:
-    path = int8_dir / "build.json"
-    return json.loads(path.read_text()) if path.exists() else {}

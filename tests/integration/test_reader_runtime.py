@@ -52,9 +52,3 @@ def test_int8_reads_padded_batches_as_single_windows(int8_reader: Reader, dev_qu
     alone = [int8_reader.predict([p])[0] for p in pairs]
     assert [p.text for p in batched] == [p.text for p in alone]
     assert np.allclose([p.margin for p in batched], [p.margin for p in alone], atol=0.3)
-
-
-def test_int8_carries_its_own_calibration(int8_reader: Reader, reader: Reader) -> None:
-    """Refitted on training-side pairs for the int8 logits, not the float32 one reused."""
-    assert (int8_reader.model_dir / ".openvino-int8" / "calibration.json").exists()
-    assert int8_reader.calibration != reader.calibration
