@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -80,6 +81,7 @@ class Services:
         configure_runtime(self.settings)
         self.load_seconds: dict[str, float] = {}
         self._warmed = False
+        self._stop_warming = threading.Event()
         self.shapes_warm = threading.Event()  # set once every padded reader shape is built (/readyz says)
 
     def _timed(self, name: str, build):
@@ -197,11 +199,18 @@ class Services:
         self.reader.predict([("what is warmed up first?", "The commonest shapes of a question are warmed first. " * 12)] * 2)
 
         def warm_shapes() -> None:
-            self.reader.warm_up(max_batch=self.settings.top_k)
+            self.reader.warm_up(max_batch=self.settings.top_k, stop=self._stop_warming)
             self.shapes_warm.set()
 
         if shapes_in_background:
-            threading.Thread(target=warm_shapes, name="warm-reader-shapes", daemon=True).start()
+            thread = threading.Thread(target=warm_shapes, name="warm-reader-shapes", daemon=True)
+            thread.start()
+            # a process that exits while OpenVINO is mid-inference on this thread aborts: stop it first
+            atexit.register(self._stop_warming_and_wait, thread)
         else:
             warm_shapes()
         return pipeline
+
+    def _stop_warming_and_wait(self, thread: threading.Thread) -> None:
+        self._stop_warming.set()
+        thread.join()

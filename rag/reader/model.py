@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -124,11 +125,13 @@ class Reader:
         # until it is measured against the shipped one on the evaluation halves
         self.calibration = Calibration.load(self.model_dir)
 
-    def warm_up(self, max_batch: int) -> None:
+    def warm_up(self, max_batch: int, stop: threading.Event | None = None) -> None:
         """Runs every padded shape a question can take (up to `max_batch` windows at once), so
-        that no user pays for building a kernel."""
+        that no user pays for building a kernel; `stop` ends it between two shapes."""
         for length in range(PAD_MULTIPLE, self.max_length + 1, PAD_MULTIPLE):
             for batch in range(1, min(max_batch, self.batch_size) + 1):
+                if stop is not None and stop.is_set():
+                    return
                 ids = torch.full((batch, length), self.tokenizer.pad_token_id or 0)
                 mask = torch.ones_like(ids)
                 mask[:, -1] = 0  # real windows are padded, and a mask with padding takes other kernels
