@@ -1,10 +1,15 @@
 """The speed levers, each measured with its quality: `python -m bench.levers` (after `make bench`'s
 seed index exists, or it builds one).
 
-Every configuration runs in a fresh process (torch threads and quantisation are
-process-wide), answers the same questions over the seed corpus one at a time, and reports
-latency with EM/F1. Reader quantisation is also scored on SQuAD held-out articles, where
-2,000 questions can show a 1-point F1 change that 58 seed questions cannot.
+- `shapes`: the reader alone, each runtime (torch fp32, torch bf16, OpenVINO int8) on the same padded
+  batches, rounds interleaved so that load from other processes falls on all of them alike; medians.
+- `squad`: each runtime and each "read fewer tokens" setting on SQuAD v1.1 dev questions of the
+  10 held-out articles (300 by default; the shipped reader saw no dev question at all): F1/EM, how often
+  it answers, and how often it abstains when the answer is cut out (what int8 does to the calibration).
+- `one`: the whole pipeline over the seed corpus, one question at a time, per product setting.
+
+Every configuration runs in a fresh process (torch threads and runtimes are process-wide). A lever is
+adopted when it keeps SQuAD F1 within 1 point of torch float32.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -22,20 +28,32 @@ from rag.settings import REPO_ROOT
 OUT = REPO_ROOT / "bench" / "out"
 SQUAD = REPO_ROOT.parent / "shared" / "datasets" / "squad-v1.1-dev.json.zip"
 
-# name -> environment: every lever is a product setting, and each config names all the ones
-# it depends on, so that the defaults (bf16 where the CPU has it) never leak into the baseline
-_BASELINE = {"RAG_MODEL_DTYPE": "float32", "RAG_TOP_K": "5", "RAG_READER_FIRST_PASS": "5"}  # all top_k in one batch
-_BF16 = _BASELINE | {"RAG_MODEL_DTYPE": "bfloat16"}
+# name -> environment: every lever is a product setting, and each config names all the ones it
+# depends on, so that the defaults (chosen per CPU) never leak into the baseline
+_BASELINE = {
+    "RAG_READER_RUNTIME": "torch-fp32",
+    "RAG_MODEL_DTYPE": "float32",
+    "RAG_TOP_K": "5",
+    "RAG_READER_FIRST_PASS": "5",
+}  # all top_k in one batch
+_INT8 = _BASELINE | {"RAG_READER_RUNTIME": "openvino-int8"}
+_STAGED = {"RAG_READER_FIRST_PASS": "2", "RAG_READER_STOP_CONFIDENCE": "0.9"}
 CONFIGS: dict[str, dict[str, str]] = {
-    "baseline (fp32, torch threads = cores, top_k 5)": _BASELINE,
-    "torch_threads=1": _BASELINE | {"RAG_TORCH_THREADS": "1"},
-    "int8 reader (RAG_READER_QUANTIZE)": _BASELINE | {"RAG_READER_QUANTIZE": "true"},
-    "bf16 reader + embedder (RAG_MODEL_DTYPE)": _BF16,
-    "bf16, top_k 3": _BF16 | {"RAG_TOP_K": "3", "RAG_READER_FIRST_PASS": "3"},
-    "bf16, staged reading 2 then 5 below 0.9 (defaults)": _BF16 | {"RAG_READER_FIRST_PASS": "2", "RAG_READER_STOP_CONFIDENCE": "0.9"},
-    "bf16, staged reading 3 then 5 below 0.9": _BF16 | {"RAG_READER_FIRST_PASS": "3", "RAG_READER_STOP_CONFIDENCE": "0.9"},
-    "bf16, staged reading 2 then 5 below 0.97": _BF16 | {"RAG_READER_FIRST_PASS": "2", "RAG_READER_STOP_CONFIDENCE": "0.97"},
+    "torch fp32, top_k 5 in one pass": _BASELINE,
+    "openvino int8, top_k 5 in one pass": _INT8,
+    "openvino int8, staged reading 2 then 5 below 0.9 (defaults)": _INT8 | _STAGED,
+    "openvino int8, staged, focus 128 tokens": _INT8 | _STAGED | {"RAG_READER_FOCUS_TOKENS": "128"},
 }
+# SQuAD variants: (runtime, max_length, focus_tokens, question cap): bf16 is emulated on a CPU without
+# AVX-512-BF16/AMX and several times slower, so it reads fewer questions there
+SQUAD_VARIANTS: dict[str, tuple[str, int, int | None, int | None]] = {
+    "torch-fp32": ("torch-fp32", 256, None, None),
+    "openvino-int8": ("openvino-int8", 256, None, None),
+    "openvino-int8, focus 128": ("openvino-int8", 256, 128, None),
+    "openvino-int8, max window 192": ("openvino-int8", 192, None, None),
+    "torch-bf16": ("torch-bf16", 256, None, 60),
+}
+SHAPES = ((2, 192), (1, 224), (3, 256), (4, 128))
 
 
 def one_config(data_dir: Path, questions: Path) -> dict:
@@ -46,7 +64,7 @@ def one_config(data_dir: Path, questions: Path) -> dict:
     from rag.settings import Settings
 
     services = Services(Settings(data_dir=data_dir))
-    pipeline = services.warm_up()
+    pipeline = services.warm_up(shapes_in_background=False)
     qa = load_questions(questions)
     latencies, stages, predictions, read = [], {"embed_ms": [], "read_ms": []}, [], []
     for q in qa:
@@ -65,21 +83,45 @@ def one_config(data_dir: Path, questions: Path) -> dict:
     }
 
 
-def squad_heldout(precision: str, limit: int) -> dict:
-    """Child process: the shipped reader on SQuAD held-out articles (never seen in training),
-    in fp32, int8 (RAG_READER_QUANTIZE) or bf16 (what RAG_MODEL_DTYPE does to the loaded model)."""
-    import torch
-
+def squad_heldout(variant: str, limit: int) -> dict:
+    """Child process: the shipped reader, as `SQUAD_VARIANTS[variant]` says, on SQuAD dev questions
+    of the held-out articles."""
     from rag.reader.model import Reader
     from rag.reader.squad import load_squad, split_by_article
     from rag.reader.train import evaluate_heldout
     from rag.settings import Settings
 
+    runtime, max_length, focus, cap = SQUAD_VARIANTS[variant]
     s = Settings()
     _, heldout = split_by_article(load_squad(SQUAD))
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    reader = Reader(s.reader_model, max_length=s.reader_max_length, stride=s.reader_stride, quantize=precision == "int8", dtype=dtype)
-    return {"precision": precision, **evaluate_heldout(reader, heldout[:limit])}
+    reader = Reader(
+        s.reader_model, max_length=max_length, stride=s.reader_stride, runtime=runtime, threads=s.torch_threads, focus_tokens=focus
+    )
+    return {"variant": variant, **evaluate_heldout(reader, heldout[: min(limit, cap or limit)])}
+
+
+def reader_shapes(runtimes: list[str], rounds: int, shapes: list[tuple[int, int]]) -> dict:
+    """Child process: ms per batch of each runtime at each (windows, tokens) shape; every round runs
+    every runtime once per shape, so a busy spell slows all alike; the median over rounds is reported."""
+    import torch
+
+    from rag.reader.model import Reader
+    from rag.settings import Settings
+
+    s = Settings()
+    readers = {name: Reader(s.reader_model, runtime=name, threads=s.torch_threads) for name in runtimes}
+    times: dict[str, dict[str, list[float]]] = {name: {f"{b}x{n}": [] for b, n in shapes} for name in runtimes}
+    for r in range(rounds + 1):  # round 0 builds each shape's kernels and is not counted
+        for batch, length in shapes:
+            ids = torch.randint(1000, 20000, (batch, length))
+            mask = torch.ones_like(ids)
+            mask[:, -5:] = 0
+            for name, reader in readers.items():
+                t = time.perf_counter()
+                reader.runtime.logits({"input_ids": ids, "attention_mask": mask})
+                if r:
+                    times[name][f"{batch}x{length}"].append(1000 * (time.perf_counter() - t))
+    return {name: {shape: round(statistics.median(v), 1) for shape, v in by_shape.items()} for name, by_shape in times.items()}
 
 
 def embed_throughput(n_chunks: int) -> dict:
@@ -142,15 +184,26 @@ def _child(args: list[str], env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _shape(text: str) -> tuple[int, int]:
+    windows, tokens = text.split("x")
+    return int(windows), int(tokens)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="measure each speed lever with its quality")
-    p.add_argument("mode", nargs="?", default="all", choices=["all", "one", "squad", "embed"])
-    p.add_argument("--embed-chunks", type=int, default=512)
+    p.add_argument("mode", nargs="?", default="all", choices=["all", "one", "squad", "shapes", "embed"])
+    p.add_argument("--embed-chunks", type=int, default=0)
     p.add_argument("--data-dir", type=Path, default=OUT / "work" / "seed-data")
     p.add_argument("--questions", type=Path, default=REPO_ROOT / "eval" / "seeds_qa.jsonl")
-    p.add_argument("--squad-limit", type=int, default=2015)
-    p.add_argument("--precision", choices=["fp32", "int8", "bf16"], default="fp32")
-    p.add_argument("--only", nargs="*", help="config names to run (default: all)")
+    p.add_argument("--squad-limit", type=int, default=300)
+    p.add_argument("--variant", choices=list(SQUAD_VARIANTS), default="torch-fp32")
+    p.add_argument("--runtimes", nargs="*", default=["torch-fp32", "torch-bf16", "openvino-int8"])
+    p.add_argument("--rounds", type=int, default=9)
+    p.add_argument(
+        "--shapes", type=_shape, nargs="*", default=list(SHAPES), help="WINDOWSxTOKENS batches to time, e.g. 2x192 (the issue's)"
+    )
+    p.add_argument("--only", nargs="*", help="config or SQuAD variant names to run (default: all)")
+    p.add_argument("--skip", nargs="*", default=[], choices=["configs", "squad", "shapes"])
     args = p.parse_args(argv)
     if args.mode == "one":
         print(json.dumps(one_config(args.data_dir, args.questions)))
@@ -159,28 +212,41 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(embed_throughput(args.embed_chunks)))
         return 0
     if args.mode == "squad":
-        print(json.dumps(squad_heldout(args.precision, args.squad_limit)))
+        print(json.dumps(squad_heldout(args.variant, args.squad_limit)))
+        return 0
+    if args.mode == "shapes":
+        print(json.dumps(reader_shapes(args.runtimes, args.rounds, args.shapes)))
         return 0
 
-    if not (args.data_dir / "rag.sqlite3").exists():
-        from bench.run import seed_index
+    from bench.stats import cpu_model
 
-        seed_index(args.data_dir)
-    results: dict = {"configs": {}, "squad_heldout": {}}
-    for name, env in CONFIGS.items():
-        if args.only and name not in args.only:
-            continue
-        r = _child(["one", "--data-dir", str(args.data_dir), "--questions", str(args.questions)], env)
-        results["configs"][name] = r
-        print(f"{name:45s} {json.dumps(r)}", flush=True)
-    if args.squad_limit:
-        for precision in ("fp32", "int8", "bf16"):
-            r = _child(["squad", "--squad-limit", str(args.squad_limit), "--precision", precision], {})
-            results["squad_heldout"][precision] = r
-            print(f"SQuAD held-out {precision}: {json.dumps(r)}", flush=True)
+    results: dict = {"cpu": cpu_model(), "load_before": os.getloadavg(), "configs": {}, "squad_heldout": {}}
+    if "shapes" not in args.skip:
+        shapes = [f"{b}x{n}" for b, n in args.shapes]
+        results["reader_ms"] = _child(["shapes", "--rounds", str(args.rounds), "--runtimes", *args.runtimes, "--shapes", *shapes], {})
+        print(f"reader alone, median ms per batch: {json.dumps(results['reader_ms'])}", flush=True)
+    if "squad" not in args.skip:
+        for variant in SQUAD_VARIANTS:
+            if args.only and variant not in args.only:
+                continue
+            r = _child(["squad", "--squad-limit", str(args.squad_limit), "--variant", variant], {})
+            results["squad_heldout"][variant] = r
+            print(f"SQuAD held-out {variant}: {json.dumps(r)}", flush=True)
+    if "configs" not in args.skip:
+        if not (args.data_dir / "rag.sqlite3").exists():
+            from bench.run import seed_index
+
+            seed_index(args.data_dir)
+        for name, env in CONFIGS.items():
+            if args.only and name not in args.only:
+                continue
+            r = _child(["one", "--data-dir", str(args.data_dir), "--questions", str(args.questions)], env)
+            results["configs"][name] = r
+            print(f"{name:45s} {json.dumps(r)}", flush=True)
     if args.embed_chunks:
         results["embedding"] = _child(["embed", "--embed-chunks", str(args.embed_chunks)], {})
         print(f"embedding throughput: {json.dumps(results['embedding'])}", flush=True)
+    results["load_after"] = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "levers.json").write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.stats import percentiles
 from eval.metrics import answer_scores
 from index.model_paths import resolve_model_path
+from rag.reader.weights import unpack
 from rag.service import Services
 from rag.settings import Settings
 
@@ -43,7 +44,7 @@ def quality(predictions: list[str | None], questions: list[dict]) -> dict:
 def run_ours(settings: Settings, questions: list[dict]) -> dict:
     """Our AnswerPipeline in this process, models loaded before timing."""
     services = Services(settings)
-    pipeline = services.warm_up()
+    pipeline = services.warm_up(shapes_in_background=False)
     latencies, predictions = [], []
     for q in questions:
         t = time.perf_counter()
@@ -72,7 +73,8 @@ def run_peer(peer_python: Path, settings: Settings, questions: list[dict], work_
         "chunks": export_chunks(settings),
         "questions": [q["question"] for q in questions],
         "embedder": str(resolve_model_path(settings.embedding_model)),
-        "reader": str(Path(settings.reader_model).resolve()),
+        # the same reader, unpacked from its int8-row shards to the fp16 directory `from_pretrained` reads
+        "reader": str(unpack(Path(settings.reader_model), work_dir / "reader-fp16").resolve()),
         "top_k": settings.top_k,
         "answers": 3,
         "max_seq_length": settings.reader_max_length,

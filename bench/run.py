@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             for k, v in settings.model_dump().items()
             if k
             in (
-                "reader_quantize",
+                "reader_runtime",
+                "reader_focus_tokens",
                 "torch_threads",
                 "top_k",
                 "reader_first_pass",
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     if "http" not in args.skip:
         step("http", "HTTP latency and throughput against `rag serve` over the seed corpus")
         with serve(seed_settings.data_dir, work / "serve-seed.log") as server:
+            results["startup"] = {"ready_s": server.ready_s, "reader_shapes_warm_s": server.shapes_warm_s}
             results["latency"] = latency_run(server, questions, args.passes)
             results["concurrency"] = [concurrency_run(server, questions, c, args.concurrency_seconds) for c in args.concurrency]
             results["server_peak_rss_mb"] = results["concurrency"][-1]["server_peak_rss_mb"]

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from cli.common import add_filter_args, checked_top_k, question_from_args, services
+from cli.remote import ask_server, ready_server
 from rag.answer_text import date_label, outlet_label, searched_for
-from rag.conversation import validate_conversation_id
 from rag.limits import QuestionError, check_question
 from rag.settings import Settings
 from rag.types import Answer
@@ -42,13 +42,20 @@ def format_answer(answer: Answer) -> str:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = check_question(args.question, settings.max_question_chars)
     top_k = checked_top_k(args.top_k, settings)
-    answer = services(settings).pipeline.answer(question_from_args(args, question, top_k))
+    asked = question_from_args(args, question, top_k)
+    url = None if args.local else ready_server(settings)
+    if url is not None:  # a running server answers in milliseconds; loading the models here takes seconds
+        answer = ask_server(url, settings, asked)
+    else:
+        answer = services(settings).pipeline.answer(asked)
     print(answer.model_dump_json(indent=2) if args.json else format_answer(answer))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """A conversation in the terminal: the same ChatEngine (and follow-up rewriting) as /v1/chat."""
+    from rag.conversation import validate_conversation_id
+
     conversation_id = args.conversation
     if conversation_id is not None:
         validate_conversation_id(conversation_id)
@@ -78,6 +85,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def add_ask(p: argparse.ArgumentParser) -> None:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the same JSON object the API returns")
+    p.add_argument("--local", action="store_true", help="read the answer in this process even when a server is running")
     add_filter_args(p)
     p.set_defaults(func=cmd_ask)
 

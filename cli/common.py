@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from index.errors import UsageError
 from index.store import Filters, valid_collection
 from rag.limits import QuestionError, check_top_k
 from rag.question import Question
-from rag.service import Services
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.service import Services
 
 
 def date_arg(value: str) -> dt.date:
@@ -65,5 +68,8 @@ def checked_top_k(top_k: int | None, settings: Settings) -> int | None:
 
 
 def services(settings: Settings) -> Services:
-    """The components, built lazily: a command loads only the models it uses."""
+    """The components, built lazily: a command loads only the models it uses (and imports torch only
+    when it builds them: `rag ask` through a running server never does)."""
+    from rag.service import Services
+
     return Services(settings)

@@ -106,11 +106,15 @@ def _ray_ingest(args: argparse.Namespace, built: Services, paths: list[Path]) ->
 
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    """Every id checked before any is deleted, so a typo deletes nothing; one process, one model load
+    and one snapshot write per id however many there are."""
     built = services(settings)
-    if built.store.document(args.doc_id, args.collection) is None:
-        raise UsageError(f"no document with doc_id {args.doc_id!r} in the collection {args.collection!r} (see `rag docs`)")
-    built.ingestor.delete(args.doc_id, args.collection)
-    print(f"deleted {args.doc_id} from {args.collection}")
+    missing = [doc_id for doc_id in args.doc_ids if built.store.document(doc_id, args.collection) is None]
+    if missing:
+        raise UsageError(f"no document with doc_id {', '.join(map(repr, missing))} in the collection {args.collection!r} (see `rag docs`)")
+    for doc_id in dict.fromkeys(args.doc_ids):
+        built.ingestor.delete(doc_id, args.collection)
+        print(f"deleted {doc_id} from {args.collection}")
     return 0
 
 
@@ -137,8 +141,8 @@ def add_ingest(p: argparse.ArgumentParser) -> None:
 
 
 def add_delete(p: argparse.ArgumentParser) -> None:
-    p.add_argument("doc_id")
-    add_collection_arg(p, "the collection it is in")
+    p.add_argument("doc_ids", nargs="+", metavar="doc_id", help="one or more documents (see `rag docs`)")
+    add_collection_arg(p, "the collection they are in")
     p.set_defaults(func=cmd_delete)
 
 

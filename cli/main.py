@@ -22,7 +22,7 @@ from rag.settings import Settings
 # command -> (the module that holds it, its one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("cli.ingest", "add or update articles from files, folders, feeds and URLs"),
-    "delete": ("cli.ingest", "remove one document from the index"),
+    "delete": ("cli.ingest", "remove documents from the index"),
     "docs": ("cli.ingest", "list the indexed documents"),
     "keys": ("cli.keys", "API keys with roles and collections, in RAG_KEYS_FILE (see docs/access.md)"),
     "ask": ("cli.ask", "answer a question from the corpus"),
@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-reader": ("cli.reader", "train the extractive reader on SQuAD (see models/reader-accurate/README.md)"),
     "eval": ("cli.eval", "score answers and retrieval against a JSONL test set (see eval/README.md)"),
     "calibrate-reader": ("cli.reader", "refit the reader's confidence and no-answer threshold (training-side data only)"),
+    "build-reader-int8": ("cli.reader", "build the int8 OpenVINO reader from the shipped weights (make install does)"),
     "eval-reader": ("cli.eval", "EM/F1 of the reader on a SQuAD-layout file, each question against its paragraph"),
 }
 

@@ -163,11 +163,12 @@ def settings_snapshot(settings: Settings, top_k: int | None) -> dict[str, Any]:
         "reader_stop_confidence",
         "reader_max_length",
         "reader_stride",
-        "reader_quantize",
         "recency_weight",
         "recency_half_life_days",
         "period_weight",
         "period_grace_days",
+        "reader_runtime",
+        "reader_focus_tokens",
     )
     snap = {k: getattr(settings, k) for k in keys}
     snap["top_k"] = top_k or settings.top_k

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +20,10 @@ from index.store import Store
 from index.vectors import VectorIndex
 from rag.answer import AnswerPipeline
 from rag.conversation import ChatEngine, ConversationStore
-from rag.hardware import native_dtype
+from rag.hardware import default_reader_runtime, native_dtype
+from rag.reader.int8 import is_current
 from rag.reader.model import Reader
+from rag.reader.runtime import openvino_available
 from rag.retrieve import Retriever
 from rag.settings import Settings
 from rag.timeprior import TimePrior
@@ -53,6 +57,21 @@ def model_dtype(settings: Settings) -> torch.dtype:
     return getattr(torch, settings.model_dtype)
 
 
+def reader_runtime(settings: Settings) -> str:
+    """The configured reader runtime, or for `auto` the one rag/hardware.py picks for this CPU."""
+    if settings.reader_runtime != "auto":
+        return settings.reader_runtime
+    int8_ready = settings.device == "cpu" and openvino_available() and is_current(settings.reader_model)
+    runtime = default_reader_runtime(settings.device, int8_ready)
+    if not int8_ready and settings.device == "cpu" and openvino_available():
+        log.warning(
+            "no current int8 build of %s: reading in %s, about 2x slower (run `rag build-reader-int8`)", settings.reader_model, runtime
+        )
+    if runtime.startswith("torch") and settings.model_dtype != "auto":  # an explicit dtype still decides torch's
+        runtime = "torch-bf16" if settings.model_dtype == "bfloat16" else "torch-fp32"
+    return runtime
+
+
 @dataclass
 class Services:
     """Lazily built components, so `rag ingest` never loads the reader and `rag delete` loads no model."""
@@ -62,6 +81,9 @@ class Services:
     def __post_init__(self) -> None:
         configure_runtime(self.settings)
         self.load_seconds: dict[str, float] = {}
+        self._warmed = False
+        self._stop_warming = threading.Event()
+        self.shapes_warm = threading.Event()  # set once every padded reader shape is built (/readyz says)
 
     def _timed(self, name: str, build):
         t = time.perf_counter()
@@ -92,9 +114,10 @@ class Services:
                 max_length=s.reader_max_length,
                 stride=s.reader_stride,
                 max_answer_tokens=s.reader_max_answer_tokens,
-                quantize=s.reader_quantize,
-                dtype=model_dtype(s),
+                runtime=reader_runtime(s),
+                threads=s.torch_threads,
                 device=s.device,
+                focus_tokens=s.reader_focus_tokens,
             ),
         )
 
@@ -164,9 +187,32 @@ class Services:
     def chat(self) -> ChatEngine:
         return ChatEngine(self.pipeline, self.conversations)
 
-    def warm_up(self) -> AnswerPipeline:
-        """Load every model now (server start-up), not on the first request."""
+    def warm_up(self, shapes_in_background: bool = True) -> AnswerPipeline:
+        """Load every model now (server start-up), not on the first request, and read one question so
+        that the commonest shapes are built. Every other padded shape a question can take is built
+        too, in a background thread by default: a server is ready in seconds, and a request that
+        meets a shape not yet built is slower once, never refused. Benchmarks warm all shapes first.
+        Idempotent: `rag serve` warms before binding and the app's lifespan asks again."""
         pipeline = self.pipeline
+        if self._warmed:
+            return pipeline
+        self._warmed = True
         self.embedder.embed_query("warm up")
-        self.reader.warm_up(max_batch=self.settings.top_k)
+        self.reader.predict([("what is warmed up first?", "The commonest shapes of a question are warmed first. " * 12)] * 2)
+
+        def warm_shapes() -> None:
+            self.reader.warm_up(max_batch=self.settings.top_k, stop=self._stop_warming)
+            self.shapes_warm.set()
+
+        if shapes_in_background:
+            thread = threading.Thread(target=warm_shapes, name="warm-reader-shapes", daemon=True)
+            thread.start()
+            # a process that exits while OpenVINO is mid-inference on this thread aborts: stop it first
+            atexit.register(self._stop_warming_and_wait, thread)
+        else:
+            warm_shapes()
         return pipeline
+
+    def _stop_warming_and_wait(self, thread: threading.Thread) -> None:
+        self._stop_warming.set()
+        thread.join()

@@ -6,6 +6,7 @@ shipped in models/reader-accurate, data under ./data.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -37,7 +38,15 @@ class Settings(BaseSettings):
     reader_max_length: int = Field(256, ge=64, le=512, description="tokens of question and passage the reader sees at once")
     reader_stride: int = Field(96, ge=0, description="tokens two windows of a long passage share")
     reader_max_answer_tokens: int = Field(30, ge=1, description="the longest answer span, in tokens")
-    reader_quantize: bool = Field(False, description="int8 dynamic quantisation of the reader on CPU (costs 4 F1 points)")
+    reader_focus_tokens: int | None = Field(
+        None, ge=32, description="read only this many tokens of a passage, around its sentences that best match the question"
+    )
+    reader_runtime: Literal["auto", "torch-fp32", "torch-bf16", "openvino-int8"] = Field(
+        "auto",
+        description="what computes the reader's logits; auto: chosen per CPU by rag/hardware.py "
+        "(openvino-int8 where it is installed and built, else torch in the model dtype)",
+    )
+    reader_quantize: bool = Field(False, description="gone: torch dynamic int8 cost the reader a third of its F1; refused when set")
     model_dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto", description="auto: bfloat16 where the CPU computes it natively (AVX-512-BF16/AMX), else float32"
     )
@@ -98,6 +107,10 @@ class Settings(BaseSettings):
     # HTTP
     host: str = Field("127.0.0.1", description="where `rag serve` listens")
     port: int = Field(8000, description="where `rag serve` listens")
+    server_url: str | None = Field(
+        None, description="`rag ask` asks the server here when it is up (default: http://HOST:PORT of `rag serve`)"
+    )
+    server_api_key: SecretStr | None = Field(None, description="the bearer key `rag ask` sends to that server")
     # reliability, security and operations (README "Reliability, security and operations")
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="bearer keys, comma-separated or a JSON list; empty = no auth"
@@ -115,6 +128,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10 * 2**20, ge=1024, description="larger POST /v1/documents bodies get 413")
     max_upload_files: int = Field(100, ge=1, description="files (or JSON documents) one POST /v1/documents may carry")
     ingest_batch_docs: int = Field(64, ge=1, description="documents per ingest transaction")
+
+    @field_validator("reader_quantize")
+    @classmethod
+    def _refuse_quantize(cls, value: bool) -> bool:
+        """Refused, not ignored: a setting that silently answered a third worse must not silently vanish."""
+        if value:
+            raise ValueError(
+                "RAG_READER_QUANTIZE is gone: torch dynamic int8 cost the reader a third of its SQuAD F1. "
+                "Use RAG_READER_RUNTIME=openvino-int8 (after `rag build-reader-int8`), within 1 F1 of float32"
+            )
+        return value
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -152,6 +176,12 @@ class Settings(BaseSettings):
         """The reader directory: a shipped name resolves inside models/, anything else is a path."""
         shipped = REPO_ROOT / "models" / f"reader-{self.reader}"
         return shipped if "/" not in self.reader and shipped.is_dir() else Path(self.reader)
+
+    @property
+    def index_id(self) -> str:
+        """Names the data directory without saying its path (/readyz is public): `rag ask` uses the server
+        at the default address only when it serves the same index."""
+        return hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:12]
 
     @property
     def db_path(self) -> Path:

@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 from transformers import AutoTokenizer
 
 from index.errors import RagError
-from rag.reader.weights import load_qa_model
+from rag.reader.focus import focus_span
+from rag.reader.int8 import int8_dir, is_current
+from rag.reader.runtime import ReaderRuntime, RuntimeUnavailable, TorchRuntime, load_runtime
 
 CALIBRATION_FILE = "calibration.json"
 # Windows are padded to a multiple of this many tokens. In bfloat16, oneDNN builds its kernels
@@ -96,9 +99,10 @@ class Reader:
         stride: int = 96,
         max_answer_tokens: int = 30,
         batch_size: int = 16,
-        quantize: bool = False,
+        runtime: str = "torch-fp32",
+        threads: int | None = None,
         device: str = "cpu",
-        dtype: torch.dtype = torch.float32,
+        focus_tokens: int | None = None,
         model: torch.nn.Module | None = None,
     ) -> None:
         """`model`: span weights already in memory (a training run scoring itself between slices);
@@ -111,40 +115,58 @@ class Reader:
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        model = model if model is not None else load_qa_model(self.model_dir)
-        model.eval()
-        if quantize and device == "cpu":
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        elif dtype != torch.float32:
-            model = model.to(dtype)  # logits are cast back to float32 before decoding
-        self.model = model.to(device)
-        self.device = device
+        if runtime == "openvino-int8" and not is_current(self.model_dir):
+            raise RuntimeUnavailable(f"no current int8 build of {self.model_dir}: run `rag build-reader-int8`")
+        self.runtime: ReaderRuntime = (
+            TorchRuntime(self.model_dir, device=device, model=model)
+            if model is not None
+            else load_runtime(runtime, self.model_dir, int8_dir(self.model_dir), threads, device)
+        )
         self.max_length = max_length
         self.stride = stride
         self.max_answer_tokens = max_answer_tokens
         self.batch_size = batch_size
+        self.focus_tokens = focus_tokens
+        # every runtime keeps the shipped calibration: int8 moves the margins by a median under 1 (checked by
+        # tests/integration/test_reader_runtime.py); the build's refit is recorded in build.json, not used
+        # until it is measured against the shipped one on the evaluation halves
         self.calibration = Calibration.load(self.model_dir)
 
-    @torch.inference_mode()
-    def warm_up(self, max_batch: int) -> None:
+    def warm_up(self, max_batch: int, stop: threading.Event | None = None) -> None:
         """Runs every padded shape a question can take (up to `max_batch` windows at once), so
-        that no user pays for building a kernel."""
+        that no user pays for building a kernel; `stop` ends it between two shapes."""
         for length in range(PAD_MULTIPLE, self.max_length + 1, PAD_MULTIPLE):
             for batch in range(1, min(max_batch, self.batch_size) + 1):
-                ids = torch.full((batch, length), self.tokenizer.pad_token_id or 0, device=self.device)
+                if stop is not None and stop.is_set():
+                    return
+                ids = torch.full((batch, length), self.tokenizer.pad_token_id or 0)
                 mask = torch.ones_like(ids)
                 mask[:, -1] = 0  # real windows are padded, and a mask with padding takes other kernels
                 inputs = {"input_ids": ids, "attention_mask": mask}
                 if "token_type_ids" in self.tokenizer.model_input_names:
                     inputs["token_type_ids"] = torch.zeros_like(ids)
-                self.model(**inputs)
+                self.runtime.logits(inputs)
 
     def read(self, question: str, contexts: list[str]) -> list[SpanPrediction]:
         return self.predict([(question, c) for c in contexts])
 
-    @torch.inference_mode()
+    def _count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
-        """One prediction per pair: the best span over all of that pair's windows."""
+        """One prediction per pair: the best span over all of that pair's windows; with `focus_tokens`,
+        over the part of each passage around its best-matching sentences (`focus.py`)."""
+        if not self.focus_tokens:
+            return self._predict(pairs)
+        cuts = [focus_span(q, c, self.focus_tokens, self._count_tokens) for q, c in pairs]
+        predictions = self._predict([(q, c[s:e]) for (q, c), (s, e) in zip(pairs, cuts)])
+        return [
+            replace(p, start=p.start + s, end=p.end + s, text=c[p.start + s : p.end + s])
+            for p, (s, _), (_, c) in zip(predictions, cuts, pairs)
+        ]
+
+    @torch.inference_mode()
+    def _predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
         if not pairs:
             return []
         enc = self.tokenizer(
@@ -165,9 +187,7 @@ class Reader:
         inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
         starts, ends, span_scores, null_scores = [], [], [], []
         for lo in range(0, len(sample_of_window), self.batch_size):
-            batch = {k: v[lo : lo + self.batch_size].to(self.device) for k, v in inputs.items()}
-            out = self.model(**batch)
-            s_logits, e_logits = out.start_logits.float().cpu(), out.end_logits.float().cpu()
+            s_logits, e_logits = self.runtime.logits({k: v[lo : lo + self.batch_size] for k, v in inputs.items()})
             s, e, score = best_spans(s_logits, e_logits, context_mask[lo : lo + self.batch_size], self.max_answer_tokens)
             starts.append(s)
             ends.append(e)

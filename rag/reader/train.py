@@ -249,7 +249,8 @@ def finalize_reader(
     save_packed(load_qa_model(checkpoint), out_dir)
     AutoTokenizer.from_pretrained(checkpoint).save_pretrained(out_dir)
     # calibrated in the dtype the product reads in by default (RAG_MODEL_DTYPE=auto)
-    reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device, dtype=native_dtype(device))
+    runtime = "torch-bf16" if native_dtype(device) == torch.bfloat16 else "torch-fp32"
+    reader = Reader(out_dir, max_length=cfg.max_length, stride=cfg.stride, device=device, runtime=runtime)
     calibration = fit_calibration(reader, with_negatives(train_q, cfg.calibration_questions, rng))
     write_calibration(out_dir, calibration)
     report = {

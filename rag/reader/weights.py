@@ -100,3 +100,14 @@ def save_packed(model: torch.nn.Module, out_dir: Path, shard_bytes: int = SHARD_
     config["dtype"] = "float16"
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return paths
+
+
+def unpack(model_dir: Path, out_dir: Path) -> Path:
+    """A packed reader as a standard fp16 `save_pretrained` directory with its tokenizer: what other
+    tools (the Haystack peer in `make bench`) load with `from_pretrained`. Returns `out_dir`."""
+    from transformers import AutoTokenizer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    load_qa_model(model_dir).to(torch.float16).save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(model_dir).save_pretrained(out_dir)
+    return out_dir

@@ -19,7 +19,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", tags=["health"])
 def readyz(request: Request) -> dict:
-    """Readiness: models and index are loaded."""
+    """Readiness: models and index are loaded. Reader shapes not yet built in the background
+    (`reader_shapes_warm` false) make a request slower once, never fail it."""
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None or not getattr(request.app.state, "ready", False):
         raise HTTPException(status_code=503, detail="loading models and index")
@@ -31,6 +32,9 @@ def readyz(request: Request) -> dict:
         "vectors": len(services.vectors),
         "generation": services.vectors.generation,
         "load_seconds": services.load_seconds,
+        "reader_runtime": services.reader.runtime.name,
+        "reader_shapes_warm": services.shapes_warm.is_set(),
+        "index_id": services.settings.index_id,
     }
 
 

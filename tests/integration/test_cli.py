@@ -13,8 +13,8 @@ import pytest
 from tests.support import BEFORE_COSTA, COUNCIL, assert_nothing_after
 
 
-def rag(*args: str, data_dir, check: bool = False) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
+def rag(*args: str, data_dir, check: bool = False, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1", **(env or {})}
     out = subprocess.run([sys.executable, "-m", "cli.main", *args], env=env, capture_output=True, text=True, timeout=300)
     if check:
         assert out.returncode == 0, out.stderr
@@ -83,3 +83,47 @@ def test_ask_as_of_a_day(data_dir):
     then = json.loads(rag("ask", COUNCIL, "--as-of", BEFORE_COSTA, "--json", data_dir=data_dir, check=True).stdout)
     assert "Michel" in then["answer"], then["message"]
     assert_nothing_after(then, BEFORE_COSTA)
+
+
+def test_delete_takes_several_ids_and_deletes_none_when_one_is_wrong(tmp_path, data_dir, seeds_dir):
+    data = tmp_path / "data"
+    shutil.copytree(data_dir, data)
+    first, second, third = sorted(f.stem for f in seeds_dir.iterdir())[:3]
+    missing = rag("delete", first, "no-such-doc", data_dir=data)
+    assert missing.returncode == 2 and "no-such-doc" in missing.stderr
+    assert first in rag("docs", data_dir=data, check=True).stdout
+    out = rag("delete", first, second, data_dir=data, check=True)
+    assert f"deleted {first}" in out.stdout and f"deleted {second}" in out.stdout
+    listed = rag("docs", data_dir=data, check=True).stdout
+    assert first not in listed and second not in listed and third in listed
+    body = json.loads(rag("ask", "Who is the French President?", "--json", "--local", data_dir=data, check=True).stdout)
+    assert all(c["doc_id"] not in (first, second) for c in body["citations"])
+
+
+def test_ask_goes_through_a_running_server_of_the_same_index(tmp_path, data_dir):
+    """With a server up, `rag ask` answers through it: here the shell's own data directory is empty,
+    so an answer can only have come from the server. A server at the default address that serves
+    another index is not used."""
+    from rag.settings import Settings
+    from tests.support import running_server
+
+    settings = Settings(data_dir=data_dir)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with running_server(settings) as url:
+        out = rag("ask", "Who is the French President?", "--json", data_dir=empty, check=True, env={"RAG_SERVER_URL": url})
+        assert "Emmanuel Macron" in json.loads(out.stdout)["answer"]
+        port = url.rsplit(":", 1)[1]
+        asked = _answers_served(url)
+        same = rag("ask", "Who is the French President?", data_dir=data_dir, check=True, env={"RAG_PORT": port})
+        assert "Emmanuel Macron" in same.stdout and _answers_served(url) == asked + 1
+        other = rag("ask", "Who is the French President?", data_dir=empty, check=True, env={"RAG_PORT": port})
+        assert "Emmanuel Macron" not in other.stdout and _answers_served(url) == asked + 1
+
+
+def _answers_served(url: str) -> float:
+    """Questions the server has answered, from its Prometheus counter."""
+    import httpx
+
+    metrics = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith("rag_answers_total{"))
