@@ -1,0 +1,234 @@
+"""The answer policy: what to say, given what the reader proposed. Pure functions over candidates.
+
+The pipeline reads; this module decides; renderers (CLI, page, Slack) only format. Every rule that
+turns reader spans into a reply lives here, so that each is tested without a model:
+
+- **merging**: spans that say the same thing (equal after SQuAD normalisation, or one contained in
+  the other: "Macron" and "Emmanuel Macron") are one answer, cited by every passage that gave it;
+- **choosing**: of near-tied answers (close in log-odds) the one with the newer evidence wins: in
+  news the later report is usually the corrected one;
+- **newer vs older**: a confident answer from newer dated evidence replaces the chosen one, and the
+  older confident answers become `earlier` (one named step, `prefer_newer`);
+- **bands**: the calibrated confidence is P(the answer is right), so its bands mean something:
+  *answer* from `answer_edge` up (more likely right than wrong), *possible* from the no-answer
+  threshold (fitted on training articles, rag/reader/calibrate.py) up to it, *none* below;
+- **hints**: below the threshold the best span is shown as a hint only from `hint_floor` up: a
+  0 % hint quoting an unrelated article is noise, not a lead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rag.reader.model import Calibration, SpanPrediction
+from rag.reader.squad import normalize_answer
+from rag.types import Passage
+
+# P(right) from which a reply is an answer rather than a possible one: the calibrated confidence
+# is a probability, and below one half the reader is more often wrong than right (eval/README.md,
+# "Confidence bands", has the share right in each band over the seed questions).
+ANSWER_EDGE = 0.5
+
+
+class Band(str, Enum):
+    """How sure a reply is, in the three words every interface shows."""
+
+    ANSWER = "answer"
+    POSSIBLE = "possible"
+    NONE = "none"
+
+
+BAND_LABELS: dict[Band, str] = {
+    Band.ANSWER: "Answer",
+    Band.POSSIBLE: "Possible answer (low confidence)",
+    Band.NONE: "Not found",
+}
+
+
+def band_label(band: Band | str) -> str:
+    """The label the CLI, Slack and the page show for a band (server/static/app.js mirrors it)."""
+    return BAND_LABELS[Band(band)]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One span the reader proposed in one passage, with its calibrated confidence."""
+
+    passage: Passage
+    span: SpanPrediction
+    confidence: float
+
+    @property
+    def key(self) -> str:
+        return normalize_answer(self.span.text)
+
+
+@dataclass
+class Group:
+    """Candidates that say the same thing: one answer, cited by each."""
+
+    members: list[Candidate] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate:
+        return max(self.members, key=lambda c: c.confidence)
+
+    @property
+    def confidence(self) -> float:
+        return self.best.confidence
+
+    @property
+    def newest(self) -> dt.date:
+        return max((c.passage.date or dt.date.min) for c in self.members)
+
+    @property
+    def date(self) -> dt.date | None:
+        return None if self.newest == dt.date.min else self.newest
+
+    @property
+    def stories(self) -> set[tuple[str, str]]:
+        """Stories are per collection: the same wire copy in two collections is two stories."""
+        return {(c.passage.collection, c.passage.story_id or c.passage.doc_id) for c in self.members}
+
+    def agrees_with(self, key: str) -> bool:
+        return any(same_answer(key, m.key) for m in self.members)
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Two normalised spans say the same thing: equal, or one is a whole-word part of the other."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return bool(short) and f" {short} " in f" {long} "
+
+
+def log_odds(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def is_answer_text(key: str, asked: set[str]) -> bool:
+    """An empty span, or one made only of the question's own words, answers nothing."""
+    return bool(key) and not set(key.split()) <= asked
+
+
+def merge(candidates: Iterable[Candidate], question: str, groups: list[Group] | None = None) -> list[Group]:
+    """Files each candidate under the answer it agrees with (in `groups`, extended in place when
+    given, so a second reading pass adds to the first); drops spans that answer nothing."""
+    groups = [] if groups is None else groups
+    asked = set(normalize_answer(question).split())
+    for candidate in candidates:
+        if not is_answer_text(candidate.key, asked):
+            continue
+        group = next((g for g in groups if g.agrees_with(candidate.key)), None)
+        if group is None:
+            groups.append(group := Group())
+        group.members.append(candidate)
+    return groups
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to say: the band, the answer group (None when nothing is said), the older answers, the hint."""
+
+    band: Band
+    chosen: Group | None
+    earlier: list[Group]
+    hint: Candidate | None
+    confidence: float  # of the answer; for `none`, the confidence that there is none
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """The thresholds that decide a reply; built from the reader's calibration (`from_calibration`)."""
+
+    threshold: float
+    answer_edge: float = ANSWER_EDGE
+    hint_floor: float = 0.0
+    tie_margin: float = 0.5
+
+    @classmethod
+    def from_calibration(
+        cls,
+        calibration: Calibration,
+        threshold: float | None = None,
+        answer_edge: float = ANSWER_EDGE,
+        hint_floor: float | None = None,
+        tie_margin: float = 0.5,
+    ) -> AnswerPolicy:
+        """The calibrated threshold unless overridden; the answer edge never below it."""
+        t = calibration.threshold if threshold is None else threshold
+        floor = 0.0 if hint_floor is None else hint_floor
+        return cls(
+            threshold=t,
+            answer_edge=max(answer_edge, t),
+            hint_floor=min(floor, t),
+            tie_margin=tie_margin,
+        )
+
+    def band(self, confidence: float) -> Band:
+        if confidence >= self.answer_edge:
+            return Band.ANSWER
+        if confidence >= self.threshold:
+            return Band.POSSIBLE
+        return Band.NONE
+
+    def answers(self, confidence: float) -> bool:
+        """Whether a confidence is high enough to say anything (the possible band or above)."""
+        return confidence >= self.threshold
+
+    def choose(self, groups: list[Group]) -> Group | None:
+        """The best answer, the newer one of near-ties. A near-tie is judged in log-odds, where
+        0.60 against 0.57 is close and 0.99 against 0.95 is not (a flat 0.05 made the second a tie,
+        and the newer article's wrong answer won); and it is only a tie between answers we would
+        give at all."""
+        if not groups:
+            return None
+        top = max(g.confidence for g in groups)
+        contenders = [
+            g
+            for g in groups
+            if log_odds(g.confidence) >= log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
+        ]
+        return max(contenders, key=lambda g: (g.newest, g.confidence))
+
+    def prefer_newer(self, chosen: Group, groups: list[Group]) -> Group:
+        """Newer vs older: a confident answer from newer dated evidence replaces the chosen one:
+        what was true on the later date is the answer, the rest is history (`earlier`). Undated
+        evidence cannot be placed in time, so it never displaces a dated answer nor is displaced by one."""
+        if chosen.date is None:
+            return chosen
+        newer = [g for g in groups if g.date and g.newest > chosen.newest and self.answers(g.confidence)]
+        return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else chosen
+
+    def earlier(self, chosen: Group, groups: list[Group]) -> list[Group]:
+        """Different confident answers from older dated evidence, newest first."""
+        return [
+            g
+            for g in sorted(groups, key=lambda g: g.newest, reverse=True)
+            if g is not chosen and g.date and g.date < (chosen.date or dt.date.min) and self.answers(g.confidence)
+        ]
+
+    def hint(self, best: Group | None) -> Candidate | None:
+        """The best span under the threshold, worth showing only from the hint floor up."""
+        if best is None or best.confidence < self.hint_floor:
+            return None
+        return best.best
+
+    def decide(self, groups: list[Group]) -> Decision:
+        chosen = self.choose(groups)
+        if chosen is None or not self.answers(chosen.confidence):
+            best_conf = chosen.confidence if chosen else 0.0
+            return Decision(Band.NONE, None, [], self.hint(chosen), 1.0 - best_conf)
+        chosen = self.prefer_newer(chosen, groups)
+        return Decision(
+            self.band(chosen.confidence),
+            chosen,
+            self.earlier(chosen, groups),
+            None,
+            chosen.confidence,
+        )

@@ -1,0 +1,96 @@
+"""The answer policy on hand-made candidates: no model, no index."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rag.policy import AnswerPolicy, Band, Candidate, band_label, merge, same_answer
+from rag.reader.model import Calibration, SpanPrediction
+from rag.types import Passage
+
+POLICY = AnswerPolicy(threshold=0.2, answer_edge=0.5, hint_floor=0.1, tie_margin=0.5)
+
+
+def candidate(text: str, confidence: float, doc: str = "a", date: dt.date | None = None) -> Candidate:
+    passage = Passage(chunk_id=1, doc_id=doc, title=doc, date=date, source=None, start=0, end=100, text=f"x {text} y", score=1.0)
+    return Candidate(passage, SpanPrediction(2, 2 + len(text), text, 1.0, 0.0), confidence)
+
+
+@pytest.mark.parametrize(
+    ("confidence", "band"),
+    [(0.95, Band.ANSWER), (0.5, Band.ANSWER), (0.49, Band.POSSIBLE), (0.2, Band.POSSIBLE), (0.19, Band.NONE), (0.0, Band.NONE)],
+)
+def test_bands_follow_the_threshold_and_the_answer_edge(confidence, band):
+    assert POLICY.band(confidence) is band
+
+
+def test_every_band_has_one_label():
+    assert [band_label(b) for b in Band] == ["Answer", "Possible answer (low confidence)", "Not found"]
+    assert band_label("possible") == band_label(Band.POSSIBLE)
+
+
+def test_from_calibration_takes_the_fitted_threshold_and_keeps_the_edges_in_order():
+    policy = AnswerPolicy.from_calibration(Calibration(threshold=0.3), answer_edge=0.5, hint_floor=0.1)
+    assert (policy.threshold, policy.answer_edge, policy.hint_floor) == (0.3, 0.5, 0.1)
+    assert AnswerPolicy.from_calibration(Calibration(threshold=0.7), answer_edge=0.5).answer_edge == 0.7
+    assert AnswerPolicy.from_calibration(Calibration(threshold=0.3), threshold=0.4).threshold == 0.4
+
+
+def test_agreeing_spans_across_articles_are_one_answer_cited_by_each():
+    groups = merge(
+        [candidate("Emmanuel Macron", 0.9, "a"), candidate("Macron", 0.7, "b"), candidate("Olaf Scholz", 0.4, "c")], "Who?"
+    )
+    assert [len(g.members) for g in groups] == [2, 1]
+    assert groups[0].best.span.text == "Emmanuel Macron"
+    assert not same_answer("macron", "macrons")
+
+
+def test_spans_made_of_the_questions_own_words_are_dropped():
+    assert merge([candidate("French President", 0.9), candidate("", 0.9)], "Who is the French President?") == []
+
+
+def test_below_the_threshold_nothing_is_said_and_the_hint_needs_the_floor():
+    unsure = POLICY.decide(merge([candidate("Paris", 0.15)], "Where?"))
+    assert unsure.band is Band.NONE and unsure.chosen is None
+    assert unsure.hint is not None and unsure.hint.span.text == "Paris"
+    assert unsure.confidence == pytest.approx(0.85)
+    noise = POLICY.decide(merge([candidate("Paris", 0.02)], "Where?"))
+    assert noise.band is Band.NONE and noise.hint is None
+    assert POLICY.decide([]).band is Band.NONE
+
+
+def test_a_low_confidence_answer_is_possible_not_an_answer():
+    decision = POLICY.decide(merge([candidate("sovereign assets", 0.25)], "How much are the frozen assets worth?"))
+    assert decision.band is Band.POSSIBLE and decision.chosen is not None and decision.hint is None
+
+
+def test_a_near_tie_goes_to_the_newer_article():
+    old = candidate("John Smith", 0.62, "old", dt.date(2019, 5, 1))
+    new = candidate("Jane Doe", 0.60, "new", dt.date(2024, 5, 1))
+    decision = POLICY.decide(merge([old, new], "Who is the mayor?"))
+    assert decision.chosen is not None and decision.chosen.best.span.text == "Jane Doe"
+    assert [g.best.span.text for g in decision.earlier] == ["John Smith"]
+
+
+def test_a_clear_winner_is_not_a_tie_but_newer_confident_evidence_still_replaces_it():
+    sure_old = candidate("John Smith", 0.99, "old", dt.date(2019, 5, 1))
+    unsure_new = candidate("Jane Doe", 0.95, "new", dt.date(2024, 5, 1))
+    groups = merge([sure_old, unsure_new], "Who is the mayor?")
+    assert POLICY.choose(groups).best.span.text == "John Smith"
+    assert POLICY.prefer_newer(POLICY.choose(groups), groups).best.span.text == "Jane Doe"
+
+
+def test_undated_evidence_neither_displaces_nor_is_displaced():
+    undated = candidate("John Smith", 0.99, "old")
+    dated = candidate("Jane Doe", 0.9, "new", dt.date(2024, 5, 1))
+    groups = merge([undated, dated], "Who is the mayor?")
+    assert POLICY.decide(groups).chosen.best.span.text == "John Smith"
+    assert POLICY.decide(groups).earlier == []
+
+
+def test_newer_evidence_below_the_threshold_does_not_replace_an_answer():
+    old = candidate("John Smith", 0.9, "old", dt.date(2019, 5, 1))
+    weak_new = candidate("Jane Doe", 0.1, "new", dt.date(2024, 5, 1))
+    assert POLICY.decide(merge([old, weak_new], "Who is the mayor?")).chosen.best.span.text == "John Smith"
