@@ -25,17 +25,20 @@ from collections.abc import Iterable
 from index.sentences import sentence_spans
 from index.spelling import in_spelling_of
 from index.store import Filters, StoredOutlet
+from rag.empty import nothing_to_read
 from rag.policy import AnswerPolicy, Candidate, Decision, Group, merge
 from rag.reader.model import Reader
 from rag.retrieve import Retriever
+from rag.shapes import Shape, question_shape
 from rag.timewords import period_in
-from rag.types import Answer, Citation, EarlierAnswer, Outlet, Passage, Suggestion
+from rag.types import Answer, Citation, EarlierAnswer, Item, Outlet, Passage, Suggestion
 
 Outlets = dict[tuple[str, str], list[StoredOutlet]]  # (collection, story_id) → its stored copies
 
 NOT_FOUND = "Not found in the corpus: no passage supports an answer to this question."
-EMPTY_CORPUS = "The corpus is empty: ingest articles first (rag ingest PATH)."
 SNIPPET_MAX_CHARS = 300
+# spans a list question takes from each passage: a passage may name its items in several places
+LIST_SPANS_PER_PASSAGE = 4
 
 
 def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
@@ -127,18 +130,21 @@ class AnswerPipeline:
         passages = self.retriever.retrieve(query, top_k or self.top_k, filters, boost_doc_ids, timings)
 
         t = time.perf_counter()
+        shape = question_shape(query)
         groups: list[Group] = []
-        read = len(passages) if self.first_pass is None else min(self.first_pass, len(passages))
-        self._read(query, passages, 0, read, groups)
+        # a list is collected from every passage; other shapes stop once one answer is sure
+        staged = self.first_pass is not None and shape is not Shape.LIST
+        read = min(self.first_pass, len(passages)) if staged and self.first_pass is not None else len(passages)
+        self._read(query, passages, 0, read, groups, shape)
         if read < len(passages) and max((g.confidence for g in groups), default=0.0) < self.stop_confidence:
-            self._read(query, passages, read, len(passages), groups)
+            self._read(query, passages, read, len(passages), groups, shape)
             read = len(passages)
         timings["read_ms"] = 1000 * (time.perf_counter() - t)
 
-        decision = self.policy.decide(groups)
+        decision = self.policy.decide(groups, shape, query)
         timings["total_ms"] = 1000 * (time.perf_counter() - t0)
         timings = {k: round(v, 2) for k, v in timings.items()}
-        return self._reply(question, query, filters, passages, read, timings, decision, groups)
+        return self._reply(question, query, filters, passages, read, timings, decision, groups, shape)
 
     def _reply(
         self,
@@ -150,6 +156,7 @@ class AnswerPipeline:
         timings: dict[str, float],
         decision: Decision,
         groups: list[Group],
+        shape: Shape,
     ) -> Answer:
         """Formats the policy's decision as the reply: citations, dates, the hint."""
         chosen = decision.chosen
@@ -160,24 +167,31 @@ class AnswerPipeline:
             if hint:
                 citation = self._cite(hint, self._outlets([hint.passage]))
                 suggestion = Suggestion(text=hint.span.text, confidence=round(hint.confidence, 4), citation=citation)
-            text, message, citations, date = None, NOT_FOUND if passages else EMPTY_CORPUS, [], None
+            text, message, citations, date = (
+                None,
+                NOT_FOUND if passages else nothing_to_read(self.retriever.store, filters),
+                [],
+                None,
+            )
+            items = []
         else:
             outlets = self._outlets(m.passage for g in groups for m in g.members)
             earlier = [
                 EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets))
                 for g in decision.earlier
             ]
-            text, message, citations, date = (
-                chosen.best.span.text,
-                _dated_message(chosen, earlier),
-                self._citations(chosen, outlets),
-                chosen.date,
-            )
+            items = [Item(text=i.span.text, citation=self._cite(i, outlets)) for i in decision.items]
+            text = "; ".join(i.text for i in items) if items else chosen.best.span.text
+            citations = [i.citation for i in items] if items else self._citations(chosen, outlets)
+            message, date = _dated_message(chosen, earlier), chosen.date
         return Answer(
             question=question,
             query=query,
             answer=text,
             confidence=round(decision.confidence, 4),
+            confidence_band=decision.band.value,
+            shape=shape.value,
+            items=items,
             message=message,
             citations=citations,
             suggestion=suggestion,
@@ -190,20 +204,19 @@ class AnswerPipeline:
             timings_ms=timings,
         )
 
-    def _read(self, query: str, passages: list[Passage], lo: int, hi: int, groups: list[Group]) -> None:
-        """Reads passages[lo:hi] and lets the policy file each span under the answer it agrees with."""
+    def _read(self, query: str, passages: list[Passage], lo: int, hi: int, groups: list[Group], shape: Shape) -> None:
+        """Reads passages[lo:hi] and lets the policy file each span under the answer it agrees with:
+        the best span of each passage, or for a list question its best few."""
         # each passage is read with the question in that passage's spelling ("programme" / "program")
-        spans = self.reader.predict([(in_spelling_of(query, p.text), p.text) for p in passages[lo:hi]])
+        pairs = [(in_spelling_of(query, p.text), p.text) for p in passages[lo:hi]]
+        spans = self.reader.predict_nbest(pairs, LIST_SPANS_PER_PASSAGE if shape is Shape.LIST else 1)
         candidates = [
             # the reader judges each passage alone and is easily sure of a well-typed span in
             # a passage the retriever ranked low; like BERTserini's retriever+reader score,
             # the lower the passage, the stronger the reader's evidence has to be
-            Candidate(
-                passage,
-                span,
-                self.reader.calibration.confidence(span.margin - self.rank_penalty * rank),
-            )
-            for rank, (passage, span) in enumerate(zip(passages[lo:hi], spans), start=lo)
+            Candidate(passage, span, self.reader.calibration.confidence(span.margin - self.rank_penalty * rank))
+            for rank, (passage, passage_spans) in enumerate(zip(passages[lo:hi], spans), start=lo)
+            for span in passage_spans
         ]
         merge(candidates, query, groups)
 

@@ -13,7 +13,10 @@ turns reader spans into a reply lives here, so that each is tested without a mod
   *answer* from `answer_edge` up (more likely right than wrong), *possible* from the no-answer
   threshold (fitted on training articles, rag/reader/calibrate.py) up to it, *none* below;
 - **hints**: below the threshold the best span is shown as a hint only from `hint_floor` up: a
-  0 % hint quoting an unrelated article is noise, not a lead.
+  0 % hint quoting an unrelated article is noise, not a lead;
+- **shapes** (rag/shapes.py): a list question collects every item of every answer in the
+  possible band or above, each cited; a yes/no or why/how question states the sentence that holds
+  the chosen span.
 """
 
 from __future__ import annotations
@@ -21,11 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from rag.reader.model import Calibration, SpanPrediction
 from rag.reader.squad import normalize_answer
+from rag.shapes import Shape, TextSpan, enumeration_items, sentence_around, wants_names
 from rag.types import Passage
 
 # P(right) from which a reply is an answer rather than a possible one: the calibrated confidence
@@ -131,15 +135,29 @@ def merge(candidates: Iterable[Candidate], question: str, groups: list[Group] | 
     return groups
 
 
+def _respan(candidate: Candidate, span: TextSpan) -> Candidate:
+    """The same evidence, stating another part of its passage."""
+    text = candidate.passage.text[span.start : span.end]
+    return replace(candidate, span=replace(candidate.span, start=span.start, end=span.end, text=text))
+
+
+def as_sentences(group: Group) -> Group:
+    """The group with each member stating the sentence that holds its span: the deciding sentence
+    of a yes/no question, the reason of a why/how question."""
+    return Group([_respan(m, sentence_around(m.passage.text, m.span.start, m.span.end)) for m in group.members])
+
+
 @dataclass(frozen=True)
 class Decision:
-    """What to say: the band, the answer group (None when nothing is said), the older answers, the hint."""
+    """What to say: the band, the answer group (None when nothing is said), the items of a list,
+    the older answers, the hint."""
 
     band: Band
     chosen: Group | None
     earlier: list[Group]
     hint: Candidate | None
     confidence: float  # of the answer; for `none`, the confidence that there is none
+    items: list[Candidate] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -160,9 +178,11 @@ class AnswerPolicy:
         hint_floor: float | None = None,
         tie_margin: float = 0.5,
     ) -> AnswerPolicy:
-        """The calibrated threshold unless overridden; the answer edge never below it."""
+        """The calibrated threshold unless overridden; the answer edge never below it; the hint
+        floor by default half the threshold: a hint at least half as likely right as the least
+        sure answer we would give (eval/README.md, "Confidence bands")."""
         t = calibration.threshold if threshold is None else threshold
-        floor = 0.0 if hint_floor is None else hint_floor
+        floor = t / 2 if hint_floor is None else hint_floor
         return cls(
             threshold=t,
             answer_edge=max(answer_edge, t),
@@ -219,16 +239,39 @@ class AnswerPolicy:
             return None
         return best.best
 
-    def decide(self, groups: list[Group]) -> Decision:
+    def items(self, groups: list[Group], question: str) -> list[Candidate]:
+        """A list question's answer: every item of the best answer and of every other answer in
+        the answer band, most confident first, each enumeration in its text order, an item said
+        twice kept once."""
+        names = wants_names(question)
+        asked = set(normalize_answer(question).split())
+        items: list[Candidate] = []
+        ranked = sorted(groups, key=lambda g: g.confidence, reverse=True)
+        # the reader's second and third spans in a passage are often other names near the answer
+        # ("US", "Ukraine"), so beyond the chosen answer only likely-right ones are items
+        for n, group in enumerate(ranked):
+            if not self.answers(group.confidence) or (n and group.confidence < self.answer_edge):
+                break
+            best = group.best
+            for span in enumeration_items(best.passage.text, best.span.start, best.span.end, names):
+                item = _respan(best, span)
+                if is_answer_text(item.key, asked) and not any(same_answer(item.key, i.key) for i in items):
+                    items.append(item)
+        return items
+
+    def decide(self, groups: list[Group], shape: Shape = Shape.FACT, question: str = "") -> Decision:
+        """The reply for a question of this shape, from the reader's spans filed in `groups`."""
         chosen = self.choose(groups)
         if chosen is None or not self.answers(chosen.confidence):
             best_conf = chosen.confidence if chosen else 0.0
             return Decision(Band.NONE, None, [], self.hint(chosen), 1.0 - best_conf)
         chosen = self.prefer_newer(chosen, groups)
-        return Decision(
-            self.band(chosen.confidence),
-            chosen,
-            self.earlier(chosen, groups),
-            None,
-            chosen.confidence,
-        )
+        band = self.band(chosen.confidence)
+        if shape is Shape.LIST:
+            items = self.items(groups, question)
+            if items:
+                return Decision(band, chosen, [], None, chosen.confidence, items)
+        earlier = self.earlier(chosen, groups)
+        if shape in (Shape.YES_NO, Shape.REASON):
+            chosen = as_sentences(chosen)
+        return Decision(band, chosen, earlier, None, chosen.confidence)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -63,11 +64,30 @@ class Suggestion(BaseModel):
     citation: Citation
 
 
+class Item(BaseModel):
+    """One answer of a list question ("Which countries…?"), with its own citation."""
+
+    text: str
+    citation: Citation
+
+
 class Answer(BaseModel):
     question: str
     query: str = Field(description="the query actually searched (rewritten for follow-ups)")
-    answer: str | None
+    answer: str | None = Field(
+        description="the answer span; for a list question its items joined by '; '; for a yes/no or why/how question "
+        "the sentence that decides it or gives the reason"
+    )
     confidence: float
+    confidence_band: Literal["answer", "possible", "none"] = Field(
+        "none",
+        description="answer: likely right (calibrated confidence of one half or more); possible: above the no-answer "
+        "threshold but more likely wrong, shown as 'Possible answer (low confidence)'; none: not found",
+    )
+    shape: Literal["fact", "list", "yes_no", "reason"] = Field(
+        "fact", description="the question's shape, which decides what the answer holds (rag/shapes.py)"
+    )
+    items: list[Item] = Field(default_factory=list, description="for a list question: every item found, each cited")
     message: str
     citations: list[Citation]
     suggestion: Suggestion | None = Field(
@@ -75,13 +95,17 @@ class Answer(BaseModel):
     )
     date: dt.date | None = Field(None, description="date of the newest article the answer comes from; null: undated evidence")
     earlier: list[EarlierAnswer] = Field(
-        default_factory=list, description="different answers from older articles, newest first (the answer is the newest evidence's)"
+        default_factory=list,
+        description="different answers from older articles, newest first (the answer is the newest evidence's)",
     )
-    since: dt.date | None = Field(None, description="articles searched were dated on or after this (request or the question's time words)")
+    since: dt.date | None = Field(
+        None, description="articles searched were dated on or after this (request or the question's time words)"
+    )
     until: dt.date | None = Field(None, description="articles searched were dated on or before this")
     passages: list[Passage]
     passages_read: int = Field(
-        0, description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer"
+        0,
+        description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer",
     )
     timings_ms: dict[str, float]
 

@@ -8,6 +8,7 @@ import pytest
 
 from rag.policy import AnswerPolicy, Band, Candidate, band_label, merge, same_answer
 from rag.reader.model import Calibration, SpanPrediction
+from rag.shapes import Shape
 from rag.types import Passage
 
 POLICY = AnswerPolicy(threshold=0.2, answer_edge=0.5, hint_floor=0.1, tie_margin=0.5)
@@ -94,3 +95,29 @@ def test_newer_evidence_below_the_threshold_does_not_replace_an_answer():
     old = candidate("John Smith", 0.9, "old", dt.date(2019, 5, 1))
     weak_new = candidate("Jane Doe", 0.1, "new", dt.date(2024, 5, 1))
     assert POLICY.decide(merge([old, weak_new], "Who is the mayor?")).chosen.best.span.text == "John Smith"
+
+
+def spans_in(text: str, spans: list[tuple[str, float]]) -> list[Candidate]:
+    passage = Passage(chunk_id=1, doc_id="a", title="a", date=None, source=None, start=0, end=len(text), text=text, score=1.0)
+    return [
+        Candidate(passage, SpanPrediction(text.index(s), text.index(s) + len(s), s, 1.0, 0.0), confidence)
+        for s, confidence in spans
+    ]
+
+
+def test_a_list_question_collects_each_item_of_the_likely_answers():
+    text = "The call brought together France's Ana Lys, Chile's Tomas Vera and Japan's Ken Sato. Observers came from Peru."
+    groups = merge(spans_in(text, [("France's Ana Lys", 0.7), ("Peru", 0.55), ("Observers", 0.3)]), "Which countries joined?")
+    decision = POLICY.decide(groups, Shape.LIST, "Which countries joined?")
+    assert [i.span.text for i in decision.items] == ["France's Ana Lys", "Chile's Tomas Vera", "Japan's Ken Sato", "Peru"]
+    assert all(text[i.span.start : i.span.end] == i.span.text for i in decision.items)
+    assert decision.band is Band.ANSWER
+
+
+def test_yes_no_and_why_questions_state_the_sentence_that_holds_the_span():
+    text = "The mayor spoke on Monday. She resigned because the budget failed. The vote is in May."
+    for shape in (Shape.YES_NO, Shape.REASON):
+        decision = POLICY.decide(merge(spans_in(text, [("the budget failed", 0.8)]), "Why?"), shape, "Why did she resign?")
+        assert decision.chosen is not None and decision.chosen.best.span.text == "She resigned because the budget failed."
+    fact = POLICY.decide(merge(spans_in(text, [("the budget failed", 0.8)]), "What?"), Shape.FACT, "What failed?")
+    assert fact.chosen is not None and fact.chosen.best.span.text == "the budget failed"
