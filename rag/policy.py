@@ -29,13 +29,17 @@ from enum import Enum
 
 from rag.reader.model import Calibration, SpanPrediction
 from rag.reader.squad import normalize_answer
-from rag.shapes import Shape, TextSpan, enumeration_items, sentence_around, wants_names
+from rag.shapes import Shape, TextSpan, enumeration_items, expects_amount, sentence_around, states_amount, wants_names
 from rag.types import Passage
 
 # P(right) from which a reply is an answer rather than a possible one: the calibrated confidence
 # is a probability, and below one half the reader is more often wrong than right (eval/README.md,
 # "Confidence bands", has the share right in each band over the seed questions).
 ANSWER_EDGE = 0.5
+# A list question's further answers must be this close to its best one in log-odds (a factor of
+# about 4.5 in odds): on the test articles the reader's second span of a passage was a true item at
+# 1.0 below the best and a wrong one (the councillor who voted against) at 1.8 below.
+LIST_MARGIN = 1.5
 
 
 class Band(str, Enum):
@@ -122,11 +126,13 @@ def is_answer_text(key: str, asked: set[str]) -> bool:
 
 def merge(candidates: Iterable[Candidate], question: str, groups: list[Group] | None = None) -> list[Group]:
     """Files each candidate under the answer it agrees with (in `groups`, extended in place when
-    given, so a second reading pass adds to the first); drops spans that answer nothing."""
+    given, so a second reading pass adds to the first); drops spans that answer nothing: the
+    question's own words, or no number where an amount is asked."""
     groups = [] if groups is None else groups
     asked = set(normalize_answer(question).split())
+    amount = expects_amount(question)
     for candidate in candidates:
-        if not is_answer_text(candidate.key, asked):
+        if not is_answer_text(candidate.key, asked) or (amount and not states_amount(candidate.span.text)):
             continue
         group = next((g for g in groups if g.agrees_with(candidate.key)), None)
         if group is None:
@@ -168,6 +174,7 @@ class AnswerPolicy:
     answer_edge: float = ANSWER_EDGE
     hint_floor: float = 0.0
     tie_margin: float = 0.5
+    list_margin: float = LIST_MARGIN
 
     @classmethod
     def from_calibration(
@@ -248,9 +255,13 @@ class AnswerPolicy:
         items: list[Candidate] = []
         ranked = sorted(groups, key=lambda g: g.confidence, reverse=True)
         # the reader's second and third spans in a passage are often other names near the answer
-        # ("US", "Ukraine"), so beyond the chosen answer only likely-right ones are items
+        # ("US", "Ukraine", the councillor who voted against), so beyond the best answer only
+        # likely-right ones close to it in log-odds are items
+        floor = log_odds(ranked[0].confidence) - self.list_margin if ranked else 0.0
         for n, group in enumerate(ranked):
-            if not self.answers(group.confidence) or (n and group.confidence < self.answer_edge):
+            if not self.answers(group.confidence):
+                break
+            if n and (group.confidence < self.answer_edge or log_odds(group.confidence) < floor):
                 break
             best = group.best
             for span in enumeration_items(best.passage.text, best.span.start, best.span.end, names):

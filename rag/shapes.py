@@ -8,7 +8,10 @@ answer policy collects from the same reader output, never which reader runs:
 - a **list** takes every span the passages give (the reader's n-best, each enumeration split
   into its items), each item cited on its own;
 - a **yes/no** or a **why/how** question takes the sentence that holds the reader's span: the
-  deciding sentence, or the one giving the reason. No "Yes"/"No" is made up from it.
+  deciding sentence, or the one giving the reason. No "Yes"/"No" is made up from it;
+- an **amount** question ("How much…", "How many…") is only answered by a span that holds a
+  number: the reader is often sure of a well-typed noun where the amount is not given at all
+  ("How much will the route cost?" → "the new terminals").
 
 Everything here is pure text: rules on the question's first words, and on sentence and
 enumeration boundaries in the passage (index/sentences.py, the same sentences chunks are cut on).
@@ -30,77 +33,18 @@ class Shape(str, Enum):
     REASON = "reason"
 
 
-_AUXILIARIES = [
-    "is",
-    "are",
-    "was",
-    "were",
-    "am",
-    "do",
-    "does",
-    "did",
-    "has",
-    "have",
-    "had",
-    "can",
-    "could",
-    "will",
-    "would",
-    "should",
-    "shall",
-    "may",
-    "might",
-    "must",
-    "isn't",
-    "aren't",
-    "wasn't",
-    "weren't",
-    "doesn't",
-    "don't",
-    "didn't",
-    "hasn't",
-    "haven't",
-    "hadn't",
-    "can't",
-    "couldn't",
-    "won't",
-    "wouldn't",
-    "shouldn't",
-]
+_AUXILIARIES = (
+    "is are was were am do does did has have had can could will would should shall may might must isn't "
+    "aren't wasn't weren't doesn't don't didn't hasn't haven't hadn't can't couldn't won't wouldn't "
+    "shouldn't"
+).split()
 _REASON_OPENINGS = ("why", "how come", "for what reason", "what is the reason", "what was the reason", "what caused")
 # the plural nouns a list question asks for: items that are names (capitalised) or any phrase
 _NAMED_KINDS = frozenset(
-    [
-        "people",
-        "persons",
-        "leaders",
-        "officials",
-        "ministers",
-        "presidents",
-        "members",
-        "participants",
-        "countries",
-        "nations",
-        "states",
-        "governments",
-        "allies",
-        "organisations",
-        "organizations",
-        "companies",
-        "firms",
-        "banks",
-        "institutions",
-        "agencies",
-        "groups",
-        "outlets",
-        "newspapers",
-        "cities",
-        "regions",
-        "partners",
-        "envoys",
-        "delegates",
-        "attendees",
-    ]
+    "people persons leaders officials ministers presidents members participants countries nations states "
+    "governments allies organisations organizations companies firms banks institutions agencies groups "
+    "outlets newspapers cities regions partners envoys delegates attendees councillors councilors "
+    "senators lawmakers judges players candidates executives directors speakers victims".split()
 )
 _PHRASE_KINDS = frozenset(
     ["measures", "sanctions", "steps", "actions", "options", "proposals", "tariffs", "products", "sectors", "goods"]
@@ -141,6 +85,27 @@ def wants_names(question: str) -> bool:
     """Whether a list question's items are names (people, countries, organisations): capitalised."""
     kind = list_kind(question)
     return kind in _NAMED_KINDS if kind else bool(_WHO_LIST.match(" ".join(_words(question))))
+
+
+_AMOUNT_QUESTION = re.compile(
+    r"^(?:how\s+(?:much|many|long|old|far|big|large|high|tall|deep|heavy)|what\s+(?:percentage|share|proportion|fraction))\b"
+)
+_AMOUNT = re.compile(
+    r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|"
+    r"twice|double|triple)\b",
+    re.IGNORECASE,
+)
+
+
+def expects_amount(question: str) -> bool:
+    """ "How much / how many / how long…" asks for an amount: a span with no number is no answer to it."""
+    return bool(_AMOUNT_QUESTION.match(" ".join(_words(question))))
+
+
+def states_amount(text: str) -> bool:
+    """Whether a span holds a number, in digits or words ("under two hours", "14 million euros")."""
+    return bool(_AMOUNT.search(text))
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,15 @@ def test_below_the_threshold_nothing_is_said_and_the_hint_needs_the_floor():
 
 
 def test_a_low_confidence_answer_is_possible_not_an_answer():
-    decision = POLICY.decide(merge([candidate("sovereign assets", 0.25)], "How much are the frozen assets worth?"))
+    decision = POLICY.decide(merge([candidate("sovereign assets", 0.25)], "What was frozen?"))
     assert decision.band is Band.POSSIBLE and decision.chosen is not None and decision.hint is None
+
+
+def test_an_amount_question_is_not_answered_without_a_number():
+    question = "How much are the frozen assets worth?"
+    assert POLICY.decide(merge([candidate("sovereign assets", 0.9)], question)).band is Band.NONE
+    assert POLICY.decide(merge([candidate("300 billion euros", 0.9)], question)).band is Band.ANSWER
+    assert POLICY.decide(merge([candidate("under two hours", 0.9)], "How long did it last?")).band is Band.ANSWER
 
 
 def test_a_near_tie_goes_to_the_newer_article():
@@ -107,11 +114,14 @@ def spans_in(text: str, spans: list[tuple[str, float]]) -> list[Candidate]:
 
 def test_a_list_question_collects_each_item_of_the_likely_answers():
     text = "The call brought together France's Ana Lys, Chile's Tomas Vera and Japan's Ken Sato. Observers came from Peru."
-    groups = merge(spans_in(text, [("France's Ana Lys", 0.7), ("Peru", 0.55), ("Observers", 0.3)]), "Which countries joined?")
+    spans = [("France's Ana Lys", 0.7), ("Peru", 0.55), ("Observers", 0.3)]
+    groups = merge(spans_in(text, spans), "Which countries joined?")
     decision = POLICY.decide(groups, Shape.LIST, "Which countries joined?")
     assert [i.span.text for i in decision.items] == ["France's Ana Lys", "Chile's Tomas Vera", "Japan's Ken Sato", "Peru"]
     assert all(text[i.span.start : i.span.end] == i.span.text for i in decision.items)
     assert decision.band is Band.ANSWER
+    far_below = merge(spans_in(text, [("France's Ana Lys", 0.95), ("Peru", 0.55)]), "Which countries joined?")
+    assert "Peru" not in [i.span.text for i in POLICY.decide(far_below, Shape.LIST, "Which countries joined?").items]
 
 
 def test_yes_no_and_why_questions_state_the_sentence_that_holds_the_span():
