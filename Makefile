@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser run test ingest serve bench bench-cluster loadtest clean
+.PHONY: install browser run test test-fast lint ingest serve bench bench-cluster loadtest clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,8 +30,19 @@ browser:
 	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
 
+# everything CI checks: the linters, then every test (unit and integration)
 test: install browser
 	$(PY) -m pytest -q
+
+# the unit tests alone (small fixtures, no model, server, browser or cluster): seconds
+test-fast: install
+	$(PY) -m pytest -q tests/unit
+
+# ruff (lint and format) over the tree, mypy over the product's packages (settings in pyproject.toml)
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # 50 clients for 60 s against a real `rag serve` over the seed index, on loopback; fails on any
 # error or on server memory growth past a bound (figures in README, Reliability)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from index.embed import Embedder
 from index.store import Filters, Store, StoredChunk
 from index.vectors import VectorIndex
+from rag.bm25 import keyword_search
 from rag.types import Passage
 
 
@@ -68,7 +69,7 @@ class Retriever:
         timings["dense_ms"] = 1000 * (time.perf_counter() - t)
 
         t = time.perf_counter()
-        keyword = self.store.keyword_search(query, n, filters)
+        keyword = keyword_search(self.store, query, n, filters)
         timings["bm25_ms"] = 1000 * (time.perf_counter() - t)
 
         t = time.perf_counter()

@@ -9,6 +9,7 @@ import pytest
 
 from index.chunk import Chunker
 from index.store import Filters, Store, StoreError
+from rag.bm25 import keyword_search
 from index.types import Article
 from index.vectors import VectorIndex, latest_snapshot, snapshot_path, write_snapshot
 
@@ -43,7 +44,7 @@ def test_replace_swaps_all_chunks_and_bumps_generation(store):
     ids = store.chunk_ids().tolist()
     assert len(ids) == 1 and not old_ids & set(ids), "ids are never reused"
     assert store.chunks(ids)[ids[0]].text == "Beta only."
-    assert store.keyword_search("alpha", 10) == []
+    assert keyword_search(store, "alpha", 10) == []
 
 
 def test_delete_removes_document_chunks_and_keyword_entries(store):
@@ -51,16 +52,16 @@ def test_delete_removes_document_chunks_and_keyword_entries(store):
     _put(store, _article("b", "Scholz spoke in Berlin."))
     assert store.delete("a") and not store.delete("a")
     assert store.document("a") is None
-    assert [store.chunks([cid])[cid].doc_id for cid, _ in store.keyword_search("spoke", 10)] == ["b"]
+    assert [store.chunks([cid])[cid].doc_id for cid, _ in keyword_search(store, "spoke", 10)] == ["b"]
 
 
 def test_keyword_search_ranks_names_and_survives_odd_queries(store):
     _put(store, _article("a", "Ursula von der Leyen leads the European Commission."))
     _put(store, _article("b", "The commission met on Tuesday."))
-    hits = store.keyword_search("Who is von der Leyen?", 10)
+    hits = keyword_search(store, "Who is von der Leyen?", 10)
     assert store.chunks([hits[0][0]])[hits[0][0]].doc_id == "a"
     for odd in ['"', "AND OR NOT", "*", "NEAR(", "((", "", "???"]:
-        store.keyword_search(odd, 5)  # FTS5 syntax in user text must never raise
+        keyword_search(store, odd, 5)  # FTS5 syntax in user text must never raise
 
 
 def test_keyword_search_finds_either_spelling(store):
@@ -69,7 +70,7 @@ def test_keyword_search_finds_either_spelling(store):
     _put(store, _article("other", "Nothing about broadcasting here."))
 
     def docs(query: str) -> set[str]:
-        return {store.chunks([c])[c].doc_id for c, _ in store.keyword_search(query, 10)}
+        return {store.chunks([c])[c].doc_id for c, _ in keyword_search(store, query, 10)}
 
     assert docs("programme") == docs("program") == {"us", "uk"}
     assert docs("Defence") == docs("defense") == {"us", "uk"}
@@ -81,7 +82,7 @@ def test_filters_by_date_source_and_doc(store):
     _put(store, _article("undated", "Sanctions news."))
 
     def docs(f: Filters) -> set[str]:
-        return {store.chunks([c])[c].doc_id for c, _ in store.keyword_search("sanctions", 10, f)}
+        return {store.chunks([c])[c].doc_id for c, _ in keyword_search(store, "sanctions", 10, f)}
 
     assert docs(Filters(since=dt.date(2025, 1, 1))) == {"new"}
     assert docs(Filters(until=dt.date(2023, 1, 1))) == {"old"}

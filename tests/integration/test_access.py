@@ -328,7 +328,7 @@ def test_a_wire_story_in_two_collections_is_two_stories_and_never_names_the_othe
     """The same wire report, uploaded over HTTP into news (twice: two outlets) and into wire (once,
     under the same doc_id as one news copy): each collection clusters its own copies, and no
     citation, story count or `also_published_by` reveals the other collection's copy."""
-    from tests.test_news_answers import WIRE
+    from tests.integration.test_news_answers import WIRE
 
     def copy(doc_id: str, source: str, headline: str, paragraphs: tuple[str, ...]) -> dict:
         return {"doc_id": doc_id, "title": headline, "date": "2025-03-03", "source": source, "text": "\n\n".join(paragraphs)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from eval.testset import Conversation, EvalQuestion, load_testset
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write(path: Path, lines: list[str]) -> Path:

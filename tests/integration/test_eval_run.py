@@ -11,7 +11,7 @@ from pathlib import Path
 from eval.run import chat_turn, evaluate
 from eval.testset import load_testset
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RATE_KEYS = ("exact_match", "f1", "answerable_f1", "no_answer_accuracy", "recall_at_1", "recall_at_5", "mrr")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

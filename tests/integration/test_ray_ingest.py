@@ -24,7 +24,7 @@ from rag.settings import Settings
 from tests.processes import descendants, wait_for
 from tests.serve_process import RAG, rag_env
 from tests.support import SEEDS_DIR
-from tests.test_reliability_ingest import BATCH, DOCS, check_answers, check_consistent, corpora, kill_ingest, run_ingest  # noqa: F401
+from tests.integration.test_reliability_ingest import BATCH, DOCS, check_answers, check_consistent, corpora, kill_ingest, run_ingest  # noqa: F401
 
 GENERATED = 300
 FILES = 6  # the generated articles are spread over several files, so parsing runs as several tasks

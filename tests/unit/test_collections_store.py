@@ -10,11 +10,12 @@ import pytest
 
 from index.chunk import Chunker
 from index.store import Filters, Store, valid_collection
+from rag.bm25 import keyword_search
 from index.stories import StoryClusterer
 from index.vectors import VectorIndex
-from tests.test_store import DIM, _article, _vectors
+from tests.unit.test_store import DIM, _article, _vectors
 
-# The schema every data directory had before collections (copied from index/store.py as it was).
+# The schema every data directory had before collections (copied from index/store.py as it was, now index/store/schema.py).
 OLD_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (
@@ -82,16 +83,16 @@ def test_every_filter_stays_inside_the_readable_collections(store):
     _put(store, "a", "Macron spoke in Paris.", "news", seed=1)
     _put(store, "b", "Macron visited the support desk.", "support", seed=2)
     news = Filters().within(frozenset({"news"}))
-    assert _collections_of(store, store.keyword_search("Macron", 10, news)) == {"news"}
+    assert _collections_of(store, keyword_search(store, "Macron", 10, news)) == {"news"}
     # naming the other collection's document or the other collection itself finds nothing
-    assert store.keyword_search("Macron", 10, Filters(doc_ids=("b",)).within(frozenset({"news"}))) == []
+    assert keyword_search(store, "Macron", 10, Filters(doc_ids=("b",)).within(frozenset({"news"}))) == []
     assert Filters(collections=("support",)).within(frozenset({"news"})).collections == ()
-    assert store.keyword_search("Macron", 10, Filters(collections=("support",)).within(frozenset({"news"}))) == []
+    assert keyword_search(store, "Macron", 10, Filters(collections=("support",)).within(frozenset({"news"}))) == []
     assert len(store.chunk_ids(Filters(collections=()))) == 0, "no readable collection reads nothing, not everything"
     assert [d.collection for d in store.documents(news)] == ["news"]
     # a request may narrow within what it may read
     both = frozenset({"news", "support"})
-    assert _collections_of(store, store.keyword_search("Macron", 10, Filters(collections=("support",)).within(both))) == {
+    assert _collections_of(store, keyword_search(store, "Macron", 10, Filters(collections=("support",)).within(both))) == {
         "support"
     }
 
@@ -129,12 +130,12 @@ def test_an_old_data_directory_migrates_into_default_on_first_open(tmp_path):
     doc = store.document("old")
     assert doc is not None and doc.collection == "default" and doc.chunks == 1 and doc.source == "wire"
     assert store.chunk_ids().tolist() == [41], "chunk ids survive: FAISS snapshots stay valid"
-    assert store.keyword_search("Merkel", 5) == [(41, pytest.approx(store.keyword_search("Merkel", 5)[0][1]))]
+    assert keyword_search(store, "Merkel", 5) == [(41, pytest.approx(keyword_search(store, "Merkel", 5)[0][1]))]
     assert store.generation() == 7
     _put(store, "old", "A new article in another team.", "other")
     assert min(store.chunk_ids(Filters(collections=("other",))).tolist()) > 41, "ids are never reused"
     assert store.delete("old") and store.counts()[1] == 1, "deleting a document still deletes its chunks"
-    assert store.keyword_search("Merkel", 5) == []
+    assert keyword_search(store, "Merkel", 5) == []
     store.close()
     Store(path).close()  # a second open finds nothing to migrate
 
