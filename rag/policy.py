@@ -25,7 +25,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 
 from rag.reader.model import Calibration, SpanPrediction
 from rag.reader.squad import normalize_answer
@@ -42,7 +42,7 @@ ANSWER_EDGE = 0.5
 LIST_MARGIN = 1.5
 
 
-class Band(str, Enum):
+class Band(StrEnum):
     """How sure a reply is, in the three words every interface shows."""
 
     ANSWER = "answer"
@@ -217,9 +217,7 @@ class AnswerPolicy:
             return None
         top = max(g.confidence for g in groups)
         contenders = [
-            g
-            for g in groups
-            if log_odds(g.confidence) >= log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
+            g for g in groups if log_odds(g.confidence) >= log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
         ]
         return max(contenders, key=lambda g: (g.newest, g.confidence))
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from index.sentences import sentence_spans
 
 
-class Shape(str, Enum):
+class Shape(StrEnum):
     FACT = "fact"
     LIST = "list"
     YES_NO = "yes_no"
@@ -46,9 +46,7 @@ _NAMED_KINDS = frozenset(
     "outlets newspapers cities regions partners envoys delegates attendees councillors councilors "
     "senators lawmakers judges players candidates executives directors speakers victims".split()
 )
-_PHRASE_KINDS = frozenset(
-    ["measures", "sanctions", "steps", "actions", "options", "proposals", "tariffs", "products", "sectors", "goods"]
-)
+_PHRASE_KINDS = frozenset(["measures", "sanctions", "steps", "actions", "options", "proposals", "tariffs", "products", "sectors", "goods"])
 _WHO_LIST = re.compile(r"^(?:who\s+(?:are|were)\b|list\b|name\s+(?:the|all|every)\b)")
 
 
@@ -184,10 +182,6 @@ def enumeration_items(text: str, start: int, end: int, names: bool) -> list[Text
         # a name cut short inside the span is a phrase ("US allies"), not a name; after the span
         # the sentence's own words may follow the last item ("… and Japan's Fumio Kishida met")
         cut_inside_span = names and item != whole and piece.end <= end
-        if (
-            item.end > item.start
-            and not cut_inside_span
-            and (not names or text[item.start].isupper() or text[item.start].isdigit())
-        ):
+        if item.end > item.start and not cut_inside_span and (not names or text[item.start].isupper() or text[item.start].isdigit()):
             items.append(item)
     return items

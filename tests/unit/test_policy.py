@@ -40,9 +40,7 @@ def test_from_calibration_takes_the_fitted_threshold_and_keeps_the_edges_in_orde
 
 
 def test_agreeing_spans_across_articles_are_one_answer_cited_by_each():
-    groups = merge(
-        [candidate("Emmanuel Macron", 0.9, "a"), candidate("Macron", 0.7, "b"), candidate("Olaf Scholz", 0.4, "c")], "Who?"
-    )
+    groups = merge([candidate("Emmanuel Macron", 0.9, "a"), candidate("Macron", 0.7, "b"), candidate("Olaf Scholz", 0.4, "c")], "Who?")
     assert [len(g.members) for g in groups] == [2, 1]
     assert groups[0].best.span.text == "Emmanuel Macron"
     assert not same_answer("macron", "macrons")
@@ -106,10 +104,7 @@ def test_newer_evidence_below_the_threshold_does_not_replace_an_answer():
 
 def spans_in(text: str, spans: list[tuple[str, float]]) -> list[Candidate]:
     passage = Passage(chunk_id=1, doc_id="a", title="a", date=None, source=None, start=0, end=len(text), text=text, score=1.0)
-    return [
-        Candidate(passage, SpanPrediction(text.index(s), text.index(s) + len(s), s, 1.0, 0.0), confidence)
-        for s, confidence in spans
-    ]
+    return [Candidate(passage, SpanPrediction(text.index(s), text.index(s) + len(s), s, 1.0, 0.0), confidence) for s, confidence in spans]
 
 
 def test_a_list_question_collects_each_item_of_the_likely_answers():
