@@ -237,15 +237,20 @@ def validate_question(question: str, settings: Settings) -> str:
 
 
 def format_answer(answer) -> str:
+    from rag.types import band_label
+
     lines = []
+    label = band_label(answer.confidence_band)  # worded as the page and Slack word it
     if answer.answer is None:
+        lines.append(label)
         lines.append(answer.message)
         if answer.suggestion:
             s, c = answer.suggestion, answer.suggestion.citation
             lines.append(f"  low-confidence hint, not an answer: {s.text}   (confidence {s.confidence:.2f})")
             lines.append(f"      {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}: “{c.text}”")
     else:
-        lines.append(f"{answer.answer}   (confidence {answer.confidence:.2f})")
+        lines.append(f"{label}: {answer.answer}   (confidence {answer.confidence:.2f})")
+        lines.extend(f"  • {item.text} [{n}]" for n, item in enumerate(answer.items, start=1))
         lines.append(answer.message)
         for n, c in enumerate(answer.citations, start=1):
             lines.append(f"  [{n}] {c.title} — {c.doc_id}, {c.date or 'undated'}, chars {c.start}-{c.end}")

@@ -25,12 +25,11 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 
 from rag.reader.model import Calibration, SpanPrediction
 from rag.reader.squad import normalize_answer
 from rag.shapes import Shape, TextSpan, enumeration_items, expects_amount, sentence_around, states_amount, wants_names
-from rag.types import Passage
+from rag.types import Band, Passage
 
 # P(right) from which a reply is an answer rather than a possible one: the calibrated confidence
 # is a probability, and below one half the reader is more often wrong than right (eval/README.md,
@@ -40,26 +39,6 @@ ANSWER_EDGE = 0.5
 # about 4.5 in odds): on the test articles the reader's second span of a passage was a true item at
 # 1.0 below the best and a wrong one (the councillor who voted against) at 1.8 below.
 LIST_MARGIN = 1.5
-
-
-class Band(StrEnum):
-    """How sure a reply is, in the three words every interface shows."""
-
-    ANSWER = "answer"
-    POSSIBLE = "possible"
-    NONE = "none"
-
-
-BAND_LABELS: dict[Band, str] = {
-    Band.ANSWER: "Answer",
-    Band.POSSIBLE: "Possible answer (low confidence)",
-    Band.NONE: "Not found",
-}
-
-
-def band_label(band: Band | str) -> str:
-    """The label the CLI, Slack and the page show for a band (server/static/app.js mirrors it)."""
-    return BAND_LABELS[Band(band)]
 
 
 @dataclass(frozen=True)

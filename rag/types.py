@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+
+class Band(StrEnum):
+    """How sure a reply is (rag/policy.py decides it), in the three words every interface shows."""
+
+    ANSWER = "answer"
+    POSSIBLE = "possible"
+    NONE = "none"
+
+
+BAND_LABELS: dict[Band, str] = {
+    Band.ANSWER: "Answer",
+    Band.POSSIBLE: "Possible answer (low confidence)",
+    Band.NONE: "Not found",
+}
+
+
+def band_label(band: Band | str) -> str:
+    """The label the CLI, Slack and the page show for a band (server/static/app.js mirrors it)."""
+    return BAND_LABELS[Band(band)]
 
 
 class Passage(BaseModel):
@@ -108,6 +129,14 @@ class Answer(BaseModel):
         description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer",
     )
     timings_ms: dict[str, float]
+
+    @model_validator(mode="after")
+    def _band_of_a_built_answer(self) -> Answer:
+        """An answer built without a band (a test, an old client's JSON) is "answer" when it
+        has one and "none" when not; the pipeline always sets it from the policy."""
+        if "confidence_band" not in self.model_fields_set:
+            self.confidence_band = "none" if self.answer is None else "answer"
+        return self
 
 
 class ChatAnswer(Answer):
