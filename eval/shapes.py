@@ -44,7 +44,15 @@ def run(testset: Path, corpus: Path) -> dict[str, Any]:
         for item in items:
             reply = services.pipeline.ask(item["question"])
             band = getattr(reply, "confidence_band", None)
-            rows.append({"id": item["id"], "shape": item["shape"], "score": score_reply(item, reply.answer, band), "band": band})
+            rows.append(
+                {
+                    "id": item["id"],
+                    "shape": item["shape"],
+                    "score": score_reply(item, reply.answer, band),
+                    "band": band,
+                    "answer": reply.answer,
+                }
+            )
     by_shape: dict[str, list[float]] = {}
     for row in rows:
         by_shape.setdefault(row["shape"], []).append(row["score"])

@@ -237,3 +237,15 @@ def test_enter_sends_and_leaves_the_box_empty(page):
     page.press("#message", "Enter")
     sync_api.expect(turns.first.locator(".answer")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     sync_api.expect(page.locator("#message")).to_have_value("")
+
+
+def test_the_api_docs_render_without_internet(browser, page_server):
+    """/docs with every request off this machine refused: Swagger UI comes from our own server."""
+    page = browser.new_page()
+    off_machine: list[str] = []
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: (off_machine.append(route.request.url), route.abort()))
+    page.goto(f"{page_server}/docs")
+    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("rag-news", timeout=60_000)
+    sync_api.expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    page.close()
+    assert off_machine == []
