@@ -31,7 +31,7 @@ browser:
 		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }
 
 # everything CI checks: the linters, then every test (unit and integration)
-test: install browser
+test: install browser lint
 	$(PY) -m pytest -q
 
 # the unit tests alone (small fixtures, no model, server, browser or cluster): seconds

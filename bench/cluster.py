@@ -146,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             serving[f"ray_{replicas}"] = throughput(server, questions, args.clients, args.seconds)
     results["serving"] = serving
     results["ratios"] = {
-        "ingest_ray_vs_plain_wall": round(results["ingest"]["ray"]["chunks_per_s_wall"] / results["ingest"]["plain"]["chunks_per_s_wall"], 2),
+        "ingest_ray_vs_plain_wall": round(
+            results["ingest"]["ray"]["chunks_per_s_wall"] / results["ingest"]["plain"]["chunks_per_s_wall"], 2
+        ),
         "answers_ray_2_vs_1": round(serving["ray_2"]["answers_per_s"] / serving["ray_1"]["answers_per_s"], 2),
         "answers_ray_2_vs_plain": round(serving["ray_2"]["answers_per_s"] / serving["plain"]["answers_per_s"], 2),
     }

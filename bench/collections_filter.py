@@ -17,9 +17,9 @@ import numpy as np
 
 from bench.stats import percentiles
 from index.store import Filters, Store
-from rag.bm25 import keyword_search
 from index.types import Article, Chunk
 from index.vectors import VectorIndex
+from rag.bm25 import keyword_search
 
 DIM = 384
 WORDS = [a + b + c + "ing" for a in "bcdfghjklm" for b in "aeiou" for c in "nprstvwxyz"]  # 500 words

@@ -27,7 +27,7 @@ def _sentences(text: str) -> list[str]:
     out = []
     for start, end in sentence_spans(text):
         sentence = text[start:end]
-        if 40 <= len(sentence) <= 400 and sentence[-1] in ".!?\"”’":
+        if 40 <= len(sentence) <= 400 and sentence[-1] in '.!?"”’':
             out.append(sentence)
     return out
 

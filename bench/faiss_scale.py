@@ -21,7 +21,7 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
@@ -50,7 +50,13 @@ SPECS = {
     # 4-bit fast-scan PQ trains in seconds (8-bit PQ64 takes minutes on 2 cores); SQ8 re-ranks its shortlist
     "ivfpq": IndexSpec(
         "IDMap,IVF1024,PQ48x4fs,Refine(SQ8)",
-        ("nprobe=4,k_factor_rf=4", "nprobe=8,k_factor_rf=4", "nprobe=16,k_factor_rf=8", "nprobe=32,k_factor_rf=8", "nprobe=64,k_factor_rf=16"),
+        (
+            "nprobe=4,k_factor_rf=4",
+            "nprobe=8,k_factor_rf=4",
+            "nprobe=16,k_factor_rf=8",
+            "nprobe=32,k_factor_rf=8",
+            "nprobe=64,k_factor_rf=16",
+        ),
         train_size=65_536,
     ),
 }
@@ -138,8 +144,19 @@ def run_worker(kind: str, n: int, n_queries: int, latency_queries: int, source: 
     """One index in a child process; its JSON result, or {'error': why}."""
     out_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "bench.faiss_scale", "worker", kind, "--n", str(n), "--queries", str(n_queries),
-        "--latency-queries", str(latency_queries), "--out", str(out_dir),
+        sys.executable,
+        "-m",
+        "bench.faiss_scale",
+        "worker",
+        kind,
+        "--n",
+        str(n),
+        "--queries",
+        str(n_queries),
+        "--latency-queries",
+        str(latency_queries),
+        "--out",
+        str(out_dir),
     ] + (["--uniform"] if source.uniform else [])
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -160,8 +177,9 @@ def attach_recall(result: dict, truth: np.ndarray, out_dir: Path) -> dict:
     return result
 
 
-def bench_faiss(sizes: dict[str, int], out_dir: Path, n_queries: int = 1000, latency_queries: int = 200,
-                uniform: bool = False, timeout: float = 600) -> list[dict]:
+def bench_faiss(
+    sizes: dict[str, int], out_dir: Path, n_queries: int = 1000, latency_queries: int = 200, uniform: bool = False, timeout: float = 600
+) -> list[dict]:
     """Each approximate index (kind -> number of vectors) next to an exact flat index of the
     same size, whose answers are the truth its recall is measured against."""
     source = VectorSource(uniform=uniform)

@@ -14,12 +14,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from bench.stats import percentiles
 from eval.metrics import answer_scores
 from index.model_paths import resolve_model_path
 from rag.service import Services
 from rag.settings import Settings
-
-from bench.stats import percentiles
 
 PEER_SCRIPT = Path(__file__).with_name("peer_haystack.py")
 

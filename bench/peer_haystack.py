@@ -84,7 +84,9 @@ def run(spec: dict) -> dict:
             }
         )
     return {
-        "versions": {p: version(p) for p in ("haystack-ai", "transformers-haystack", "sentence-transformers-haystack", "torch", "transformers")},
+        "versions": {
+            p: version(p) for p in ("haystack-ai", "transformers-haystack", "sentence-transformers-haystack", "torch", "transformers")
+        },
         "chunks": len(documents),
         "index_seconds": round(index_seconds, 2),
         "load_seconds": round(load_seconds, 2),

@@ -28,30 +28,43 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     """(what, measured, target, met?) for every figure the issue asks for that this run measured."""
     out: list[tuple[str, str, str, str]] = []
     if ing := results.get("ingest"):
-        out.append((
-            f"ingest ({ing['articles']:,} articles, {ing['chunks']:,} chunks, {ing['text_mb']} MB)",
-            f"{ing['chunks_per_s']} chunks/s, {ing['mb_per_s']} MB/s",
-            f"≥ {TARGETS['ingest_chunks_per_s']} chunks/s",
-            _met(ing["chunks_per_s"] >= TARGETS["ingest_chunks_per_s"]),
-        ))
+        out.append(
+            (
+                f"ingest ({ing['articles']:,} articles, {ing['chunks']:,} chunks, {ing['text_mb']} MB)",
+                f"{ing['chunks_per_s']} chunks/s, {ing['mb_per_s']} MB/s",
+                f"≥ {TARGETS['ingest_chunks_per_s']} chunks/s",
+                _met(ing["chunks_per_s"] >= TARGETS["ingest_chunks_per_s"]),
+            )
+        )
     if lat := results.get("latency"):
         e2e, first = lat["end_to_end_ms"], lat["first_pass_ms"]
-        out.append((
-            f"query end to end, HTTP, 1 client, seed corpus (n={e2e['n']})",
-            f"p50 {e2e['p50']} / p95 {e2e['p95']} / p99 {e2e['p99']} ms",
-            f"p50 ≤ {TARGETS['query_p50_ms']}, p95 ≤ {TARGETS['query_p95_ms']} ms",
-            _met(e2e["p50"] <= TARGETS["query_p50_ms"] and e2e["p95"] <= TARGETS["query_p95_ms"]),
-        ))
-        out.append((f"  first pass only (no cached question embeddings, n={first['n']})",
-                    f"p50 {first['p50']} / p95 {first['p95']} / p99 {first['p99']} ms", "", ""))
+        out.append(
+            (
+                f"query end to end, HTTP, 1 client, seed corpus (n={e2e['n']})",
+                f"p50 {e2e['p50']} / p95 {e2e['p95']} / p99 {e2e['p99']} ms",
+                f"p50 ≤ {TARGETS['query_p50_ms']}, p95 ≤ {TARGETS['query_p95_ms']} ms",
+                _met(e2e["p50"] <= TARGETS["query_p50_ms"] and e2e["p95"] <= TARGETS["query_p95_ms"]),
+            )
+        )
+        out.append(
+            (
+                f"  first pass only (no cached question embeddings, n={first['n']})",
+                f"p50 {first['p50']} / p95 {first['p95']} / p99 {first['p99']} ms",
+                "",
+                "",
+            )
+        )
         stages = ", ".join(f"{k.removesuffix('_ms')} {v['p50']}" for k, v in lat["stages_ms"].items())
         out.append(("  per stage, p50 ms (server-side)", stages, "", ""))
     for conc in results.get("concurrency", []):
-        out.append((
-            f"throughput, {conc['clients']} concurrent clients",
-            f"{conc['qps']} answers/s (p50 {conc['latency_ms']['p50']} ms, p95 {conc['latency_ms']['p95']} ms, {conc['errors']} errors)",
-            "", "",
-        ))
+        out.append(
+            (
+                f"throughput, {conc['clients']} concurrent clients",
+                f"{conc['qps']} answers/s (p50 {conc['latency_ms']['p50']} ms, p95 {conc['latency_ms']['p95']} ms, {conc['errors']} errors)",
+                "",
+                "",
+            )
+        )
     if mem := results.get("server_peak_rss_mb"):
         out.append(("server peak memory (RSS)", f"{mem} MB", "", ""))
     if (peer := results.get("peer")) and (ours := results.get("ours")):
@@ -59,19 +72,24 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
         if "error" in peer:
             out.append(("Haystack peer", f"not run: {peer['error'][:200]}", "≥ 2× faster at ≥ F1", "—"))
         else:
-            out.append((
-                f"in-process per question, ours vs Haystack (n={ours['latency_ms']['n']})",
-                f"p50 {ours['latency_ms']['p50']} vs {peer['latency_ms']['p50']} ms: {cmp['speedup_p50']}× "
-                f"(mean {cmp['speedup_mean']}×)",
-                f"≥ {TARGETS['speedup_vs_peer']}×",
-                _met(cmp["speedup_p50"] >= TARGETS["speedup_vs_peer"] and cmp["f1_ours_minus_peer"] >= 0),
-            ))
-            out.append((
-                "  EM / F1, ours vs Haystack",
-                f"{ours['quality']['exact_match']} / {ours['quality']['f1']} vs "
-                f"{peer['quality']['exact_match']} / {peer['quality']['f1']}",
-                "F1 ours ≥ peer", _met(cmp["f1_ours_minus_peer"] >= 0),
-            ))
+            out.append(
+                (
+                    f"in-process per question, ours vs Haystack (n={ours['latency_ms']['n']})",
+                    f"p50 {ours['latency_ms']['p50']} vs {peer['latency_ms']['p50']} ms: {cmp['speedup_p50']}× "
+                    f"(mean {cmp['speedup_mean']}×)",
+                    f"≥ {TARGETS['speedup_vs_peer']}×",
+                    _met(cmp["speedup_p50"] >= TARGETS["speedup_vs_peer"] and cmp["f1_ours_minus_peer"] >= 0),
+                )
+            )
+            out.append(
+                (
+                    "  EM / F1, ours vs Haystack",
+                    f"{ours['quality']['exact_match']} / {ours['quality']['f1']} vs "
+                    f"{peer['quality']['exact_match']} / {peer['quality']['f1']}",
+                    "F1 ours ≥ peer",
+                    _met(cmp["f1_ours_minus_peer"] >= 0),
+                )
+            )
     for f in results.get("faiss", []):
         if "error" in f:
             out.append((f"FAISS {f['kind']} {f['factory']} n={f['n']:,}", f"failed: {f['error'][:160]}", "", "NOT met"))
@@ -82,17 +100,18 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             measured = f"no setting reached recall 0.95 (best {best.get('recall_at_10')} at {best['params']})"
             ok = False
         else:
-            measured = (f"{chosen['params'] or 'exact'}: p50 {chosen['latency_ms']['p50']} ms, "
-                        f"recall@10 {chosen['recall_at_10']}")
+            measured = f"{chosen['params'] or 'exact'}: p50 {chosen['latency_ms']['p50']} ms, recall@10 {chosen['recall_at_10']}"
             ok = chosen["latency_ms"]["p50"] <= TARGETS["faiss_p50_ms"] and f["peak_rss_mb"] < TARGETS["faiss_memory_mb"]
-        out.append((
-            f"FAISS {f['kind']} `{f['factory']}`, n={f['n']:,}",
-            f"{measured}; build {f['build_seconds']} s; peak RSS {f['peak_rss_mb']:.0f} MB (index {f['index_mb']:.0f} MB)",
-            "≤ 20 ms p50, recall ≥ 0.95, < 1.5 GB", _met(ok),
-        ))
+        out.append(
+            (
+                f"FAISS {f['kind']} `{f['factory']}`, n={f['n']:,}",
+                f"{measured}; build {f['build_seconds']} s; peak RSS {f['peak_rss_mb']:.0f} MB (index {f['index_mb']:.0f} MB)",
+                "≤ 20 ms p50, recall ≥ 0.95, < 1.5 GB",
+                _met(ok),
+            )
+        )
     if check := results.get("product_index_check"):
-        out.append((f"product with RAG_VECTOR_INDEX={check['factory']}", check["summary"], "works end to end",
-                    _met(check["ok"])))
+        out.append((f"product with RAG_VECTOR_INDEX={check['factory']}", check["summary"], "works end to end", _met(check["ok"])))
     return out
 
 
@@ -119,8 +138,9 @@ def plot(results: dict, path: Path) -> None:
     if lat := results.get("latency"):
         stages = {k.removesuffix("_ms"): v for k, v in lat["stages_ms"].items() if k != "total_ms"}
         ax.bar(list(stages), [v["p50"] for v in stages.values()], label="p50")
-        ax.bar(list(stages), [v["p95"] - v["p50"] for v in stages.values()], bottom=[v["p50"] for v in stages.values()],
-               alpha=0.4, label="p95")
+        ax.bar(
+            list(stages), [v["p95"] - v["p50"] for v in stages.values()], bottom=[v["p50"] for v in stages.values()], alpha=0.4, label="p95"
+        )
         e2e = lat["end_to_end_ms"]
         ax.set_title(f"query stages (server), HTTP end to end p50 {e2e['p50']} ms")
         ax.set_ylabel("ms")
@@ -148,8 +168,7 @@ def plot(results: dict, path: Path) -> None:
     for f in results.get("faiss", []):
         points = [p for p in f.get("points", []) if "recall_at_10" in p]
         if points:
-            ax.plot([p["latency_ms"]["p50"] for p in points], [p["recall_at_10"] for p in points], "o-",
-                    label=f"{f['kind']} n={f['n']:,}")
+            ax.plot([p["latency_ms"]["p50"] for p in points], [p["recall_at_10"] for p in points], "o-", label=f"{f['kind']} n={f['n']:,}")
     ax.axhline(0.95, color="gray", ls=":")
     ax.axvline(20, color="gray", ls=":")
     ax.set_xscale("log")

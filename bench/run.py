@@ -85,7 +85,7 @@ def product_index_check(kind: str, faiss_results: list[dict], ingest_dir: Path, 
         "params": params,
         "ok": ok,
         "summary": f"{run['end_to_end_ms']['n']}/{len(questions)} questions answered over HTTP, "
-                   f"dense search p50 {dense} ms, end to end p50 {run['end_to_end_ms']['p50']} ms",
+        f"dense search p50 {dense} ms, end to end p50 {run['end_to_end_ms']['p50']} ms",
         "run": run,
     }
 
@@ -123,9 +123,22 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     results: dict = {
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "settings": {k: str(v) for k, v in settings.model_dump().items() if k in (
-            "reader_quantize", "torch_threads", "top_k", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "retrieve_candidates", "vector_index")},
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "settings": {
+            k: str(v)
+            for k, v in settings.model_dump().items()
+            if k
+            in (
+                "reader_quantize",
+                "torch_threads",
+                "top_k",
+                "reader_first_pass",
+                "reader_stop_confidence",
+                "reader_max_length",
+                "retrieve_candidates",
+                "vector_index",
+            )
+        },
         "quick": args.quick,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         # other work on the machine distorts every figure: a start above ~0.5 means rerun later
@@ -164,13 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     if "faiss" not in args.skip:
         sizes = {"hnsw": args.hnsw_n or args.faiss_n, "ivfpq": args.faiss_n}
         step("faiss", f"FAISS at scale: {sizes}")
-        results["faiss"] = bench_faiss(sizes, _fresh(work / "faiss"), uniform=args.faiss_uniform,
-                                       n_queries=200 if args.quick else 1000, latency_queries=50 if args.quick else 200)
+        results["faiss"] = bench_faiss(
+            sizes,
+            _fresh(work / "faiss"),
+            uniform=args.faiss_uniform,
+            n_queries=200 if args.quick else 1000,
+            latency_queries=50 if args.quick else 200,
+        )
 
     if "product-index" not in args.skip and ingest_dir.joinpath("rag.sqlite3").exists():
         step("product-index", f"the product serving through {SPECS[args.product_index].factory}")
-        results["product_index_check"] = product_index_check(
-            args.product_index, results.get("faiss", []), ingest_dir, work, questions[:20])
+        results["product_index_check"] = product_index_check(args.product_index, results.get("faiss", []), ingest_dir, work, questions[:20])
 
     step.close()
     results["step_seconds"] = step.seconds
@@ -185,8 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         args.publish.mkdir(parents=True, exist_ok=True)
         for name in ("results.json", "results.md", "bench.png"):
             shutil.copy2(out / name, args.publish / name)
-    print(f"\n{results['machine']} — {results['bench_seconds']} s — load average {results['loadavg_1min_at_start']} at start, "
-          f"{results['loadavg_1min_at_end']} at end\n\n{table}\n\nwrote {out}/results.json, results.md, bench.png")
+    print(
+        f"\n{results['machine']} — {results['bench_seconds']} s — load average {results['loadavg_1min_at_start']} at start, "
+        f"{results['loadavg_1min_at_end']} at end\n\n{table}\n\nwrote {out}/results.json, results.md, bench.png"
+    )
     return 0
 
 

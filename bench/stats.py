@@ -14,8 +14,13 @@ def percentiles(values_ms: Sequence[float]) -> dict[str, float | int | None]:
         return {"n": 0, "p50": None, "p95": None, "p99": None, "mean": None}
     a = np.asarray(values_ms, dtype=np.float64)
     p50, p95, p99 = np.percentile(a, [50, 95, 99])
-    return {"n": int(a.size), "p50": round(float(p50), 2), "p95": round(float(p95), 2), "p99": round(float(p99), 2),
-            "mean": round(float(a.mean()), 2)}
+    return {
+        "n": int(a.size),
+        "p50": round(float(p50), 2),
+        "p95": round(float(p95), 2),
+        "p99": round(float(p99), 2),
+        "mean": round(float(a.mean()), 2),
+    }
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray, k: int = 10) -> float:

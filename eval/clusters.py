@@ -26,8 +26,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from index.stories import StoryClusterer
 from index.store import Store
+from index.stories import StoryClusterer
 from index.types import Article
 from rag.settings import REPO_ROOT
 
@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print("| threshold | articles | copy pairs | merged pairs | precision | recall |\n|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['threshold']} | {r['articles']} | {r['copy_pairs']} | {r['merged_pairs']} | {r['precision']:.3f} | {r['recall']:.3f} |")
+        print(
+            f"| {r['threshold']} | {r['articles']} | {r['copy_pairs']} | {r['merged_pairs']} | {r['precision']:.3f} | {r['recall']:.3f} |"
+        )
     return 0
 
 

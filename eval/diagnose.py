@@ -18,8 +18,13 @@ import json
 from collections import Counter
 from pathlib import Path
 
-CAUSES = ("retrieval miss", "distracted by other passages", "reader wrong on its own documents",
-          "answered an unanswerable question", "declined an answerable question")
+CAUSES = (
+    "retrieval miss",
+    "distracted by other passages",
+    "reader wrong on its own documents",
+    "answered an unanswerable question",
+    "declined an answerable question",
+)
 
 
 def cause(open_row: dict, gold_row: dict) -> str | None:

@@ -88,8 +88,12 @@ def build_multihop(out_dir: Path, sample: int = 200, seed: int = 13, folder: Pat
     )
     with_evidence = [(n, q) for n, q in enumerate(queries) if q["evidence_list"]]
     rows = (
-        {"id": f"mh-q{n:04d}", "question": q["query"], "answers": [q["answer"]],
-         "doc_ids": list(dict.fromkeys(doc_of[(e["title"], e["url"])] for e in q["evidence_list"]))}
+        {
+            "id": f"mh-q{n:04d}",
+            "question": q["query"],
+            "answers": [q["answer"]],
+            "doc_ids": list(dict.fromkeys(doc_of[(e["title"], e["url"])] for e in q["evidence_list"])),
+        }
         for n, q in _sample(with_evidence, sample, seed)
     )
     return write_set(out_dir, documents, rows)

@@ -45,7 +45,7 @@ def build_pairs(folder: Path = DATASETS, seed: int = 13, chunk_tokens: int | Non
     and one unanswerable pair per qualifying query."""
     articles = json.loads(gzip.open(folder / "multihoprag-corpus.json.gz").read())
     queries = json.loads(gzip.open(folder / "multihoprag-queries.json.gz").read())
-    chunker = Chunker(chunk_tokens or Settings().chunk_tokens, 0)
+    chunker = Chunker(max_tokens=chunk_tokens or Settings().chunk_tokens, overlap_tokens=0)
     by_key = {(a["title"], a["url"]): a for a in articles}
     passages = {key: _passages(chunker, a) for key, a in by_key.items()}
     keys = sorted(by_key)

@@ -115,11 +115,18 @@ def plot_tradeoff(rows: Sequence[dict], chosen: float, title: str, path: Path) -
     ax.axvspan(0, 10, ymin=0.9, ymax=1.0, color="#2ca02c", alpha=0.15, label="target: decline <= 10 % answerable, >= 90 % unanswerable")
     ax.plot([r["answerable_declined"] for r in rows], [r["unanswerable_declined"] for r in rows], "-", color="#1f77b4")
     at = min(rows, key=lambda r: abs(r["threshold"] - chosen))  # the grid holds the shipped threshold itself
-    ax.plot([at["answerable_declined"]], [at["unanswerable_declined"]], "o", color="#d62728",
-            label=f"shipped threshold {chosen:.3f}: {at['answerable_declined']:.1f} % / {at['unanswerable_declined']:.1f} %")
+    ax.plot(
+        [at["answerable_declined"]],
+        [at["unanswerable_declined"]],
+        "o",
+        color="#d62728",
+        label=f"shipped threshold {chosen:.3f}: {at['answerable_declined']:.1f} % / {at['unanswerable_declined']:.1f} %",
+    )
     for r in [r for r in rows if r["threshold"] <= 0.5][:: max(1, len(rows) // 16)]:
         ax.annotate(f"{r['threshold']:.2f}", (r["answerable_declined"], r["unanswerable_declined"]), fontsize=7, color="#555555")
-    ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="answerable questions declined (%)", ylabel="unanswerable questions declined (%)", title=title)
+    ax.set(
+        xlim=(0, 100), ylim=(0, 100), xlabel="answerable questions declined (%)", ylabel="unanswerable questions declined (%)", title=title
+    )
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

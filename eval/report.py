@@ -14,8 +14,17 @@ from eval.metrics import QuestionResult
 from eval.run import EvalResult
 
 HEADLINE = (
-    "n", "exact_match", "f1", "answerable_f1", "no_answer_accuracy", "answerable_abstain_rate",
-    "recall_at_1", "recall_at_5", "mrr", "latency_ms_p50", "latency_ms_p95",
+    "n",
+    "exact_match",
+    "f1",
+    "answerable_f1",
+    "no_answer_accuracy",
+    "answerable_abstain_rate",
+    "recall_at_1",
+    "recall_at_5",
+    "mrr",
+    "latency_ms_p50",
+    "latency_ms_p95",
 )
 COLUMNS = ("id", "EM", "F1", "rank", "ms", "predicted", "gold", "question")
 

@@ -9,6 +9,7 @@ be scored without touching the index the product serves.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import tempfile
 import time
 import uuid
@@ -21,6 +22,7 @@ from tqdm import tqdm
 
 from eval.metrics import QuestionResult, answer_scores, first_relevant_rank, summarize
 from eval.testset import Conversation, EvalQuestion, EvalSet, load_testset
+from index.errors import RagError
 from index.store import Filters
 from rag.settings import Settings
 from rag.types import Answer
@@ -29,12 +31,16 @@ if TYPE_CHECKING:
     from rag.service import Services
 
 
-class EvalInputError(ValueError):
+class EvalInputError(RagError, ValueError):
     """The test set or corpus cannot be used at all (missing, or no valid line)."""
+
+    exit_code = 2  # bad input: nothing was touched
 
 
 class Ask(Protocol):
-    def __call__(self, question: str, top_k: int | None = None, filters: Filters | None = None, **dated: Any) -> Answer: ...
+    def __call__(
+        self, question: str, top_k: int | None = None, filters: Filters | None = None, *, as_of: dt.date | None = None
+    ) -> Answer: ...
 
 
 # (message, conversation_id, top_k) -> Answer: one turn of a multi-turn conversation
@@ -54,7 +60,9 @@ class EvalResult:
         self.summary = summarize(self.results) | {"malformed_lines": len(self.errors)}
 
 
-def score(item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id: str | None = None, turn: int | None = None) -> QuestionResult:
+def score(
+    item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id: str | None = None, turn: int | None = None
+) -> QuestionResult:
     em, f1 = answer_scores(answer.answer, item.answers)
     retrieved = tuple(p.doc_id for p in answer.passages)
     return QuestionResult(
@@ -74,9 +82,9 @@ def score(item: EvalQuestion, answer: Answer, latency_ms: float, conversation_id
     )
 
 
-def _timed(call: Callable[[], Answer]) -> tuple[Answer, float]:
+def _timed(call: Callable[..., Answer], *args: Any, **kwargs: Any) -> tuple[Answer, float]:
     t = time.perf_counter()
-    answer = call()
+    answer = call(*args, **kwargs)
     return answer, 1000 * (time.perf_counter() - t)
 
 
@@ -103,12 +111,12 @@ def evaluate(
                 continue
             conversation_id = f"eval-{uuid.uuid4().hex[:8]}-{item.id}"  # fresh history for every run
             for n, turn in enumerate(item.turns, start=1):
-                answer, ms = _timed(lambda: chat(turn.question, conversation_id, top_k))
+                answer, ms = _timed(chat, turn.question, conversation_id, top_k)
                 results.append(score(turn, answer, ms, item.id, n))
         else:
             only = Filters(doc_ids=item.doc_ids) if gold_docs and item.doc_ids else None
             dated = {"as_of": item.as_of} if item.as_of else {}  # only time-sensitive sets need an `ask` that takes it
-            answer, ms = _timed(lambda: ask(item.question, top_k=top_k, filters=only, **dated))
+            answer, ms = _timed(ask, item.question, top_k=top_k, filters=only, **dated)
             results.append(score(item, answer, ms))
     return results, problems
 
@@ -136,7 +144,7 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
         services = Services(settings.model_copy(update={"data_dir": Path(tmp)}))
         try:
             report = services.ingestor.ingest_paths([corpus])
-            if not (report.added or report.updated):
+            if not (report.added or report.replaced):
                 raise EvalInputError(f"no article could be ingested from {corpus}")
             yield services
         finally:
@@ -145,8 +153,23 @@ def corpus_services(settings: Settings, corpus: Path | None) -> Iterator[Service
 
 def settings_snapshot(settings: Settings, top_k: int | None) -> dict[str, Any]:
     """The knobs that change scores, recorded with every report so results can be compared."""
-    keys = ("embedding_model", "chunk_tokens", "chunk_overlap_tokens", "retrieve_candidates", "rrf_k",
-            "dense_weight", "bm25_weight", "no_answer_threshold", "tie_margin", "rank_penalty", "reader_first_pass", "reader_stop_confidence", "reader_max_length", "reader_stride", "reader_quantize")
+    keys = (
+        "embedding_model",
+        "chunk_tokens",
+        "chunk_overlap_tokens",
+        "retrieve_candidates",
+        "rrf_k",
+        "dense_weight",
+        "bm25_weight",
+        "no_answer_threshold",
+        "tie_margin",
+        "rank_penalty",
+        "reader_first_pass",
+        "reader_stop_confidence",
+        "reader_max_length",
+        "reader_stride",
+        "reader_quantize",
+    )
     snap = {k: getattr(settings, k) for k in keys}
     snap["top_k"] = top_k or settings.top_k
     snap["reader_model"] = str(settings.reader_model)

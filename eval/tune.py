@@ -18,7 +18,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eval.metrics import summarize
 from eval.run import corpus_services, evaluate, read_testset
@@ -79,7 +79,10 @@ class Tuner:
 
     def knobs(self, overrides: dict[str, Any]) -> dict[str, Any]:
         s = self.base.model_copy(update=overrides)
-        return {k: getattr(s, k) for k in (*INDEX_KNOBS, "top_k", "bm25_weight", "dense_weight", "rank_penalty", "tie_margin", "no_answer_threshold")}
+        return {
+            k: getattr(s, k)
+            for k in (*INDEX_KNOBS, "top_k", "bm25_weight", "dense_weight", "rank_penalty", "tie_margin", "no_answer_threshold")
+        }
 
     def run(self, stage: str, configs: list[dict[str, Any]]) -> list[Trial]:
         """Evaluates configs, building one temporary index per distinct chunking."""
@@ -94,7 +97,8 @@ class Tuner:
                 self.reader = self.reader or MemoReader(built.reader)
                 for overrides in group:
                     variant = Services(built.settings.model_copy(update=overrides))
-                    variant.embedder, variant.reader = built.embedder, self.reader
+                    # MemoReader has what the pipeline uses of a Reader (predict, calibration)
+                    variant.embedder, variant.reader = built.embedder, cast(Reader, self.reader)
                     results, _ = evaluate(self.testset, variant.pipeline.ask)
                     knobs = self.knobs(overrides) | {"threshold_used": variant.pipeline.threshold}
                     done.append(Trial(stage, knobs, summarize(results)))
@@ -109,8 +113,17 @@ class Tuner:
 
 def _row(t: Trial) -> str:
     k = t.knobs
-    cells = [t.stage, k["chunk_tokens"], k["chunk_overlap_tokens"], k["top_k"], k["bm25_weight"], k["dense_weight"], k["rank_penalty"], k["tie_margin"],
-             f"{k['threshold_used']:.2f}" + ("" if k["no_answer_threshold"] is not None else " (cal.)")]
+    cells = [
+        t.stage,
+        k["chunk_tokens"],
+        k["chunk_overlap_tokens"],
+        k["top_k"],
+        k["bm25_weight"],
+        k["dense_weight"],
+        k["rank_penalty"],
+        k["tie_margin"],
+        f"{k['threshold_used']:.2f}" + ("" if k["no_answer_threshold"] is not None else " (cal.)"),
+    ]
     cells += ["n/a" if t.summary[m] is None else f"{t.summary[m]:.3f}" for m in TABLE_KEYS]
     return "| " + " | ".join(map(str, cells)) + " |"
 

@@ -13,6 +13,7 @@ from index.sentences import sentence_spans
 from index.tokens import get_encoding
 from index.types import Article, Chunk
 
+
 @dataclass(frozen=True)
 class _Piece:
     start: int
@@ -24,7 +25,8 @@ class Chunker:
     """Packs whole sentences into chunks of at most `max_tokens`, repeating up to
     `overlap_tokens` of trailing sentences at the start of the next chunk."""
 
-    def __init__(self, max_tokens: int = 160, overlap_tokens: int = 32, encoding: str = "cl100k_base") -> None:
+    def __init__(self, *, max_tokens: int, overlap_tokens: int, encoding: str = "cl100k_base") -> None:
+        """No size defaults: they come from Settings (chunk_tokens, chunk_overlap_tokens)."""
         if max_tokens < 8:
             raise ValueError("max_tokens must be at least 8")
         if not 0 <= overlap_tokens < max_tokens:

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.feeds import FeedReader, is_url
+from index.feeds import FeedReader
 from index.ingest import IngestReport
+from index.inputs import is_url
 
 log = logging.getLogger(__name__)
 

@@ -21,24 +21,16 @@ import feedparser
 import httpx
 
 from index.ingest import Ingestor, IngestReport
+from index.inputs import is_url
 from index.parse import ParseError, parse_html
 from index.store import DEFAULT_COLLECTION, valid_collection
 from index.types import Article
 
-FEED_SUFFIXES = {".rss", ".atom", ".xml"}
 _SLUG = re.compile(r"[^\w.\-]+")
 
 
 class FetchError(RuntimeError):
     """A feed or page that could not be fetched or read; the message names the URL and why."""
-
-
-def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
-
-
-def is_feed_file(path: Path) -> bool:
-    return path.suffix.lower() in FEED_SUFFIXES
 
 
 def doc_id_for(identity: str) -> str:
@@ -105,9 +97,7 @@ class Fetcher:
                     body += part
                     if len(body) > self.max_bytes:
                         raise FetchError(f"{url}: over the {self.max_bytes}-byte limit")
-                return Fetched(
-                    url, 200, bytes(body), response.headers.get("etag"), response.headers.get("last-modified")
-                )
+                return Fetched(url, 200, bytes(body), response.headers.get("etag"), response.headers.get("last-modified"))
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
 
@@ -123,7 +113,7 @@ def _own(entry: dict, key: str):
 
 def _entry_date(entry: dict) -> dt.date | None:
     parsed = _own(entry, "published_parsed") or _own(entry, "updated_parsed")
-    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc).date() if parsed else None
+    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC).date() if parsed else None
 
 
 def parse_feed(content: bytes, where: str) -> list[FeedItem]:
@@ -216,7 +206,7 @@ class FeedReader:
             return report
         return self.ingestor.ingest_articles([article], report, collection=self.collection)
 
-    def ingest_file(self, path: Path, report: IngestReport | None = None) -> IngestReport:
+    def ingest_feed_file(self, path: Path, report: IngestReport | None = None) -> IngestReport:
         report = report or IngestReport()
         try:
             return self.ingest_feed(path.read_bytes(), str(path), report)

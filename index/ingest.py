@@ -25,13 +25,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class IngestReport:
     added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # stored before, changed since: its chunks were replaced
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     chunks: int = 0
 
     def summary(self) -> str:
-        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged"]
+        parts = [f"{len(self.added)} added", f"{len(self.replaced)} replaced", f"{len(self.unchanged)} unchanged"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         return ", ".join(parts) + f"; {self.chunks} chunks embedded"
@@ -160,7 +160,7 @@ class Ingestor:
         """One transaction for a batch of embedded documents (the plain and the Ray ingest both write here)."""
         for article, _, _ in items:
             existed = self.store.document(article.doc_id, collection) is not None
-            (report.updated if existed else report.added).append(article.doc_id)
+            (report.replaced if existed else report.added).append(article.doc_id)
         with self._commit_lock:
             assigned = {a.doc_id: self.stories.assign(a, collection) for a, _, _ in items}
             try:

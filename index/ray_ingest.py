@@ -25,7 +25,7 @@ import ray.data
 
 from index.chunk import Chunker
 from index.embed import Embedder
-from index.ingest import IngestReport, Ingestor, parse_or_reason, unique_articles
+from index.ingest import Ingestor, IngestReport, parse_or_reason, unique_articles
 from index.parse import find_article_files
 from index.store import DEFAULT_COLLECTION, valid_collection
 from index.types import Article, Chunk
@@ -68,7 +68,7 @@ def _parse(row: dict[str, Any]) -> dict[str, Any]:
 
 def _chunk(row: dict[str, Any], max_tokens: int, overlap_tokens: int) -> dict[str, Any]:
     """One article's chunk boundaries; the texts are slices of the article, rebuilt where needed."""
-    chunks = Chunker(max_tokens, overlap_tokens).chunk(_row_article(row))  # the tokenizer is cached per worker
+    chunks = Chunker(max_tokens=max_tokens, overlap_tokens=overlap_tokens).chunk(_row_article(row))  # the tokenizer is cached per worker
     return {
         "doc_id": row["doc_id"],
         "text": row["text"],

@@ -18,6 +18,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.errors import RagError
 from index.store import Filters, Store
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ _SNAPSHOT = re.compile(r"^vectors-(\d+)\.faiss$")
 _TEMP = re.compile(r"^vectors-\d+\.tmp(\d+)$")
 
 
-class VectorIndexError(RuntimeError):
+class VectorIndexError(RagError, RuntimeError):
     pass
 
 
@@ -44,8 +45,7 @@ def index_ids(index: faiss.Index) -> np.ndarray:
         return faiss.vector_to_array(index.id_map).astype(np.int64)
     invlists = faiss.extract_index_ivf(index).invlists
     return np.concatenate(
-        [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy() for i in range(invlists.nlist)]
-        or [np.zeros(0, np.int64)]
+        [faiss.rev_swig_ptr(invlists.get_ids(i), invlists.list_size(i)).copy() for i in range(invlists.nlist)] or [np.zeros(0, np.int64)]
     )
 
 

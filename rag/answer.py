@@ -85,15 +85,17 @@ class AnswerPipeline:
         self,
         retriever: Retriever,
         reader: Reader,
-        top_k: int = 5,
-        no_answer_threshold: float | None = None,
-        tie_margin: float = 0.5,
-        rank_penalty: float = 0.0,
-        first_pass: int | None = None,
-        stop_confidence: float = 1.0,
+        *,
+        top_k: int,
+        no_answer_threshold: float | None,
+        tie_margin: float,
+        rank_penalty: float,
+        first_pass: int | None,
+        stop_confidence: float,
     ) -> None:
         """`first_pass` passages are read first; the rest of top-k only when no answer from them
-        reaches `stop_confidence` (None: all top-k in one pass)."""
+        reaches `stop_confidence` (None: all top-k in one pass). No defaults: the values come from
+        Settings (rag/service.py), so the component cannot disagree with them."""
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
@@ -166,7 +168,7 @@ class AnswerPipeline:
             hint = decision.hint
             if hint:
                 citation = self._cite(hint, self._outlets([hint.passage]))
-                suggestion = Suggestion(text=hint.span.text, confidence=round(hint.confidence, 4), citation=citation)
+                suggestion = Suggestion(answer=hint.span.text, confidence=round(hint.confidence, 4), citation=citation)
             text, message, citations, date = (
                 None,
                 NOT_FOUND if passages else nothing_to_read(self.retriever.store, filters),
@@ -176,10 +178,7 @@ class AnswerPipeline:
             items = []
         else:
             outlets = self._outlets(m.passage for g in groups for m in g.members)
-            earlier = [
-                EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets))
-                for g in decision.earlier
-            ]
+            earlier = [EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets)) for g in decision.earlier]
             items = [Item(text=i.span.text, citation=self._cite(i, outlets)) for i in decision.items]
             text = "; ".join(i.text for i in items) if items else chosen.best.span.text
             citations = [i.citation for i in items] if items else self._citations(chosen, outlets)
@@ -249,7 +248,7 @@ class AnswerPipeline:
             chunk_id=p.chunk_id,
             start=p.start + s.start,
             end=p.start + s.end,
-            text=snippet,
+            snippet=snippet,
             snippet_start=p.start + snippet_start,
             confidence=round(candidate.confidence, 4),
             also_published_by=[

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from index.errors import RagError
 from index.store import Filters, ThreadConnections, write_transaction
 from rag.answer import AnswerPipeline
 from rag.followup import FollowUpRewriter, Turn
@@ -46,15 +47,15 @@ class ConversationNotFound(LookupError):
     """The id names no live conversation: it never existed, or it expired."""
 
 
-class InvalidConversationId(ValueError):
+class InvalidConversationId(RagError, ValueError):
     """The id is not 1-200 characters of [A-Za-z0-9:._-]."""
+
+    exit_code = 2  # bad input: nothing was touched
 
 
 def validate_conversation_id(conversation_id: str) -> str:
     if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
-        raise InvalidConversationId(
-            f"invalid conversation_id {str(conversation_id)[:40]!r}: use 1-200 characters of A-Z a-z 0-9 : . _ -"
-        )
+        raise InvalidConversationId(f"invalid conversation_id {str(conversation_id)[:40]!r}: use 1-200 characters of A-Z a-z 0-9 : . _ -")
     return conversation_id
 
 
@@ -66,9 +67,7 @@ class ConversationStore:
     would let one client grow the file without limit.
     """
 
-    def __init__(
-        self, path: Path, ttl_seconds: float, max_turns: int, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, path: Path, ttl_seconds: float, max_turns: int, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.ttl_seconds = ttl_seconds
@@ -102,9 +101,7 @@ class ConversationStore:
         """The remembered turns, oldest first; ConversationNotFound when none is live, or when
         it belongs to another owner (the same answer, so an id says nothing of who holds it)."""
         validate_conversation_id(conversation_id)
-        row = self._con.execute(
-            "SELECT updated_at, owner FROM conversations WHERE conversation_id = ?", (conversation_id,)
-        ).fetchone()
+        row = self._con.execute("SELECT updated_at, owner FROM conversations WHERE conversation_id = ?", (conversation_id,)).fetchone()
         if row is None or self._expired(row[0]) or row[1] != owner:
             raise ConversationNotFound(
                 f"no conversation {conversation_id!r}: it never existed or expired "
@@ -123,8 +120,7 @@ class ConversationStore:
             con.execute("INSERT OR IGNORE INTO conversations VALUES (?, ?, ?, ?)", (conversation_id, now, now, owner))
             con.execute("UPDATE conversations SET updated_at = ? WHERE conversation_id = ?", (now, conversation_id))
             con.execute(
-                "INSERT INTO turns (conversation_id, question, query, answer, cited_doc_ids, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO turns (conversation_id, question, query, answer, cited_doc_ids, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (conversation_id, turn.question, turn.query, turn.answer, json.dumps(list(turn.cited_doc_ids)), now),
             )
             con.execute(
@@ -135,9 +131,7 @@ class ConversationStore:
 
     def purge_expired(self) -> int:
         """Delete the conversations (and their turns) idle for longer than the TTL."""
-        cursor = self._con.execute(
-            "DELETE FROM conversations WHERE updated_at < ?", (self._clock() - self.ttl_seconds,)
-        )
+        cursor = self._con.execute("DELETE FROM conversations WHERE updated_at < ?", (self._clock() - self.ttl_seconds,))
         return cursor.rowcount
 
     def _expired(self, updated_at: float) -> bool:
@@ -147,9 +141,7 @@ class ConversationStore:
 class ChatEngine:
     """One turn of a conversation: rewrite the follow-up, answer it, remember it."""
 
-    def __init__(
-        self, pipeline: AnswerPipeline, store: ConversationStore, rewriter: FollowUpRewriter | None = None
-    ) -> None:
+    def __init__(self, pipeline: AnswerPipeline, store: ConversationStore, rewriter: FollowUpRewriter | None = None) -> None:
         self.pipeline = pipeline
         self.store = store
         self.rewriter = rewriter or FollowUpRewriter()
@@ -186,9 +178,7 @@ class ChatEngine:
         self.store.append(conversation_id, Turn.from_answer(answer), owner)
         return ChatAnswer(**dict(answer), conversation_id=conversation_id)
 
-    def answer(
-        self, message: str, history: Sequence[Turn], top_k: int | None = None, filters: Filters | None = None
-    ) -> Answer:
+    def answer(self, message: str, history: Sequence[Turn], top_k: int | None = None, filters: Filters | None = None) -> Answer:
         """Answer `message` given the turns before it, without remembering anything."""
         rewrite = self.rewriter.rewrite(message, history)
         return self.pipeline.ask(message, top_k, filters, query=rewrite.query, boost_doc_ids=rewrite.boost_doc_ids)

@@ -120,10 +120,7 @@ def find_names(text: str) -> list[_Name]:
     for m in _TOKEN.finditer(text):
         word = _POSSESSIVE.sub("", m.group())
         capitalised = (
-            word[:1].isupper()
-            and word.lower() not in _NOT_NAMES
-            and word.lower() not in _CALENDAR
-            and not any(ch.isdigit() for ch in word)
+            word[:1].isupper() and word.lower() not in _NOT_NAMES and word.lower() not in _CALENDAR and not any(ch.isdigit() for ch in word)
         )
         adjacent = not run or text[run[-1].end() : m.start()] == " "
         if capitalised and len(word) > 1 and word.isupper():

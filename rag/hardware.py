@@ -18,7 +18,7 @@ def cpu_computes_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-def native_dtype(device: str) -> "torch.dtype":
+def native_dtype(device: str) -> torch.dtype:
     """bfloat16 on a CPU that computes it in hardware (measured ~3x faster than float32 at the
     same SQuAD F1, README "Performance"; without hardware support it is slower), else float32."""
     import torch

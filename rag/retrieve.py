@@ -23,18 +23,22 @@ from rag.types import Passage
 
 
 class Retriever:
+    """Dense and BM25 candidates, fused by reciprocal rank, one copy of each story."""
+
     def __init__(
         self,
         store: Store,
         vectors: VectorIndex,
         embedder: Embedder,
-        candidates: int = 40,
-        rrf_k: int = 60,
-        dense_weight: float = 1.0,
-        bm25_weight: float = 1.0,
-        boost_weight: float = 0.5,
-        one_copy_per_story: bool = True,
+        *,
+        candidates: int,
+        rrf_k: int,
+        dense_weight: float,
+        bm25_weight: float,
+        boost_weight: float,
+        one_copy_per_story: bool,
     ) -> None:
+        """No defaults: the values come from Settings (rag/service.py), so they cannot disagree."""
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
@@ -77,7 +81,7 @@ class Retriever:
         for weight, hits in ((self.dense_weight, dense), (self.bm25_weight, keyword)):
             for rank, (chunk_id, _) in enumerate(hits, start=1):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
-        chunks = self.store.chunks(sorted(fused, key=fused.__getitem__, reverse=True)[: n])
+        chunks = self.store.chunks(sorted(fused, key=fused.__getitem__, reverse=True)[:n])
         boosted = set(boost_doc_ids)
         if boosted:
             for chunk_id, chunk in chunks.items():

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from index.chunk import Chunker
 from index.embed import Embedder
@@ -43,7 +43,7 @@ def configure_runtime(settings: Settings) -> None:
         torch.set_num_threads(settings.torch_threads)
 
 
-def model_dtype(settings: Settings) -> "torch.dtype":
+def model_dtype(settings: Settings) -> torch.dtype:
     """The torch dtype both models run in: the configured one, or for `auto` the machine's native one."""
     import torch
 
@@ -99,7 +99,7 @@ class Services:
 
     @cached_property
     def chunker(self) -> Chunker:
-        return Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        return Chunker(max_tokens=self.settings.chunk_tokens, overlap_tokens=self.settings.chunk_overlap_tokens)
 
     @cached_property
     def vectors(self) -> VectorIndex:
@@ -129,27 +129,29 @@ class Services:
             self.store,
             self.vectors,
             self.embedder,
-            s.retrieve_candidates,
-            s.rrf_k,
-            s.dense_weight,
-            s.bm25_weight,
-            s.followup_boost,
+            candidates=s.retrieve_candidates,
+            rrf_k=s.rrf_k,
+            dense_weight=s.dense_weight,
+            bm25_weight=s.bm25_weight,
+            boost_weight=s.followup_boost,
             one_copy_per_story=s.one_copy_per_story,
         )
 
+    def pipeline_options(self) -> dict[str, Any]:
+        """AnswerPipeline's keyword arguments, from Settings (a variant: `{**options, name: value}`)."""
+        s = self.settings
+        return {
+            "top_k": s.top_k,
+            "no_answer_threshold": s.no_answer_threshold,
+            "tie_margin": s.tie_margin,
+            "rank_penalty": s.rank_penalty,
+            "first_pass": s.reader_first_pass,
+            "stop_confidence": s.reader_stop_confidence,
+        }
+
     @cached_property
     def pipeline(self) -> AnswerPipeline:
-        s = self.settings
-        return AnswerPipeline(
-            self.retriever,
-            self.reader,
-            s.top_k,
-            s.no_answer_threshold,
-            s.tie_margin,
-            s.rank_penalty,
-            s.reader_first_pass,
-            s.reader_stop_confidence,
-        )
+        return AnswerPipeline(self.retriever, self.reader, **self.pipeline_options())
 
     @cached_property
     def conversations(self) -> ConversationStore:

@@ -61,6 +61,7 @@ def _range(words: str, as_of: dt.date) -> tuple[dt.date | None, dt.date | None]:
             return _month_range(year, _MONTHS[match[1]])
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     match = re.fullmatch(r"(?:in the )?(?:past|last) (\d+) (day|week|month|year)s?", words)
+    assert match is not None  # the caller matched PERIOD, whose last alternative this is
     return as_of - dt.timedelta(days=int(match[1]) * _UNITS[match[2]] - 1), as_of
 
 

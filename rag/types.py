@@ -1,4 +1,9 @@
-"""What the pipeline returns; the HTTP layer serialises these as they are."""
+"""What the pipeline returns; the HTTP layer serialises these as they are.
+
+In Python each field says what it holds (`Citation.snippet`, `Suggestion.answer`,
+`Passage.text`); on the wire a citation's snippet and a suggestion's answer keep the JSON name
+`text` they have always had (clients and the page read it), through an alias used both ways.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Band(StrEnum):
@@ -15,18 +20,6 @@ class Band(StrEnum):
     ANSWER = "answer"
     POSSIBLE = "possible"
     NONE = "none"
-
-
-BAND_LABELS: dict[Band, str] = {
-    Band.ANSWER: "Answer",
-    Band.POSSIBLE: "Possible answer (low confidence)",
-    Band.NONE: "Not found",
-}
-
-
-def band_label(band: Band | str) -> str:
-    """The label the CLI, Slack and the page show for a band (server/static/app.js mirrors it)."""
-    return BAND_LABELS[Band(band)]
 
 
 class Passage(BaseModel):
@@ -38,7 +31,7 @@ class Passage(BaseModel):
     source: str | None
     start: int = Field(description="offset of the passage in the article text")
     end: int
-    text: str
+    text: str = Field(description="the chunk of the article: article[start:end]")
     score: float = Field(description="fused retrieval score (reciprocal rank fusion)")
     story_id: str | None = Field(None, description="the story cluster: copies of one wire report share it")
 
@@ -52,6 +45,9 @@ class Outlet(BaseModel):
 
 
 class Citation(BaseModel):
+    # `snippet` in Python, `text` on the wire; either name accepted when built
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
     doc_id: str
     collection: str = Field("default", description="the collection the article belongs to")
     title: str
@@ -60,7 +56,7 @@ class Citation(BaseModel):
     chunk_id: int
     start: int = Field(description="answer span start in the article text: article[start:end] == answer")
     end: int
-    text: str = Field(description="snippet of the article around the answer")
+    snippet: str = Field(alias="text", description="snippet of the article around the answer")
     snippet_start: int = Field(description="offset of the snippet in the article text")
     confidence: float
     also_published_by: list[Outlet] = Field(
@@ -80,7 +76,10 @@ class Suggestion(BaseModel):
     """Below the no-answer threshold, the reader's best span and where it stands: not an answer,
     a low-confidence hint, so that a user told "not found" still sees where to look."""
 
-    text: str
+    # `snippet` in Python, `text` on the wire; either name accepted when built
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+    answer: str = Field(alias="text", description="the best span, under the threshold: not an answer")
     confidence: float
     citation: Citation
 
@@ -119,9 +118,7 @@ class Answer(BaseModel):
         default_factory=list,
         description="different answers from older articles, newest first (the answer is the newest evidence's)",
     )
-    since: dt.date | None = Field(
-        None, description="articles searched were dated on or after this (request or the question's time words)"
-    )
+    since: dt.date | None = Field(None, description="articles searched were dated on or after this (request or the question's time words)")
     until: dt.date | None = Field(None, description="articles searched were dated on or before this")
     passages: list[Passage]
     passages_read: int = Field(

@@ -11,18 +11,23 @@ from fastapi.responses import JSONResponse
 
 from rag.service import Services
 from rag.settings import Settings
-from server import api, chat, documents, openai_compat, page, slack
-from server.docs import install_docs
 from server.middleware import install as install_operations
+from server.routes import ask, chat, documents, health, keys, openai_compat, page, slack
+from server.routes.docs import install_docs
 from server.schemas import describe_validation_error
+from server.slack.bot import start_slack
 
 log = logging.getLogger(__name__)
 
 
-def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # registered for that class only
     return JSONResponse(
         status_code=422,
-        content={"error": describe_validation_error(exc), "detail": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]},
+        content={
+            "error": describe_validation_error(exc),
+            "detail": [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()],
+        },
     )
 
 
@@ -36,7 +41,7 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
         services = preloaded or Services(settings)
         app.state.services = services
         services.warm_up()
-        app.state.slack = slack.start_slack(settings, services, app.state.model_calls)  # None unless RAG_SLACK_MODE is set
+        app.state.slack = start_slack(settings, services, app.state.model_calls)  # None unless RAG_SLACK_MODE is set
         app.state.ready = True
         log.info("ready: %s", services.load_seconds)
         yield
@@ -50,13 +55,15 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
         version="0.1.0",
         summary="Ask questions of a news corpus; answers are spans copied from the articles, with citations.",
         lifespan=lifespan,
-        docs_url=None,  # served from packaged assets instead of a CDN (server/docs.py)
+        docs_url=None,  # served from packaged assets instead of a CDN (server/routes/docs.py)
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.ready = False
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.include_router(api.router)
+    app.include_router(ask.router)
+    app.include_router(keys.router)
+    app.include_router(health.router)
     app.include_router(documents.router)
     install_operations(app, settings)  # request ids, logs, metrics, auth, limits, timeouts
     app.include_router(slack.router)

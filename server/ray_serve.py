@@ -83,7 +83,7 @@ def build(args: dict[str, Any]) -> serve.Application:
     """The application builder a Serve config file names (`import_path: server.ray_serve:build`,
     deploy/rayservice.yaml): settings from the RAG_* environment of the cluster's nodes, replicas
     and autoscaling from the config's deployment section. `rag serve --ray` needs no config file."""
-    return RagNews.bind(Settings())
+    return RagNews.bind(Settings())  # type: ignore[attr-defined]  # @serve.deployment made it a Deployment
 
 
 def deploy(settings: Settings, scaling: Scaling) -> str:
@@ -97,7 +97,8 @@ def deploy(settings: Settings, scaling: Scaling) -> str:
             "request_timeout_s": 2 * settings.model_timeout_seconds,
         }
     )
-    serve.run(RagNews.options(**scaling.deployment_options(settings)).bind(settings), name=APP_NAME, route_prefix="/")
+    deployment = RagNews.options(**scaling.deployment_options(settings))  # type: ignore[attr-defined]  # as in build()
+    serve.run(deployment.bind(settings), name=APP_NAME, route_prefix="/")
     return f"http://{settings.host}:{settings.port}"
 
 

@@ -62,7 +62,7 @@ def rss(title: str, items: list[tuple[str, Story, str]], base: str, updated: dic
     updated = updated or {}
     entries = []
     for guid, story, path in items:
-        when = updated.get(guid) or dt.datetime.combine(story.date, dt.time(8), dt.timezone.utc)
+        when = updated.get(guid) or dt.datetime.combine(story.date, dt.time(8), dt.UTC)
         entries.append(
             f"<item><title>{html.escape(story.headline)}</title><link>{base}{path}</link>"
             f'<guid isPermaLink="false">{guid}</guid><pubDate>{format_datetime(when, usegmt=True)}</pubDate>'
@@ -139,14 +139,32 @@ class NewsSite:
 # what `python -m tests.news_site` serves (README, "News feeds"): a mayor who changed, and one
 # wire story run by two sites
 DEMO = [
-    ("gull", "The Daily Gull", Story("mayor-2022", "Council elects harbour pilot as mayor", dt.date(2022, 5, 10), (
-        "The Kestrel city council elected Tomas Kierny as mayor on Tuesday.",
-        "The mayor of Kestrel is Tomas Kierny, a former harbour pilot, who won 31 of the 45 council votes.",
-    ))),
-    ("gull", "The Daily Gull", Story("mayor-2025", "Ilse Marrow sworn in as Kestrel mayor", dt.date(2025, 2, 3), (
-        "The mayor of Kestrel is Ilse Marrow, who was sworn in on Monday after winning the city election.",
-        "Marrow, a marine biologist, replaces Tomas Kierny, who did not stand again.",
-    ))),
+    (
+        "gull",
+        "The Daily Gull",
+        Story(
+            "mayor-2022",
+            "Council elects harbour pilot as mayor",
+            dt.date(2022, 5, 10),
+            (
+                "The Kestrel city council elected Tomas Kierny as mayor on Tuesday.",
+                "The mayor of Kestrel is Tomas Kierny, a former harbour pilot, who won 31 of the 45 council votes.",
+            ),
+        ),
+    ),
+    (
+        "gull",
+        "The Daily Gull",
+        Story(
+            "mayor-2025",
+            "Ilse Marrow sworn in as Kestrel mayor",
+            dt.date(2025, 2, 3),
+            (
+                "The mayor of Kestrel is Ilse Marrow, who was sworn in on Monday after winning the city election.",
+                "Marrow, a marine biologist, replaces Tomas Kierny, who did not stand again.",
+            ),
+        ),
+    ),
 ]
 _WIRE = (
     "Engineers in Kestrel finished replacing all 140 steel cables of the harbour bridge on Monday, eight months after "

@@ -29,8 +29,6 @@ def rag_env(data_dir: Path, **settings: str) -> dict[str, str]:
     return env
 
 
-
-
 class ServeProcess:
     """`rag serve` started with Popen; stderr goes to a file the test can read as it grows."""
 
@@ -72,7 +70,7 @@ class ServeProcess:
         self._log.close()
         return self.proc.returncode
 
-    def __enter__(self) -> "ServeProcess":
+    def __enter__(self) -> ServeProcess:
         try:
             self.wait_ready()
         except BaseException:

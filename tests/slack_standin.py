@@ -89,9 +89,7 @@ class SlackStandIn:
 
     def posts(self, **fields: Any) -> list[Call]:
         """chat.postMessage calls whose payload has all these field values."""
-        return self.matching(
-            lambda c: c.method == "chat.postMessage" and all(c.payload.get(k) == v for k, v in fields.items())
-        )
+        return self.matching(lambda c: c.method == "chat.postMessage" and all(c.payload.get(k) == v for k, v in fields.items()))
 
     def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 90.0, count: int = 1) -> list[Call]:
         deadline = time.monotonic() + timeout
@@ -106,19 +104,30 @@ class SlackStandIn:
     def reply_in(self, channel: str, thread_ts: str) -> Call:
         """The bot's first post in that thread, waited for (the bot answers after acknowledging)."""
         return self.wait_for(
-            lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == channel
-            and c.payload.get("thread_ts") == thread_ts
+            lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == channel and c.payload.get("thread_ts") == thread_ts
         )[0]
 
     def api_result(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         """What Slack would answer, trimmed to the fields the SDK and bolt read."""
         if method == "auth.test":
-            return {"ok": True, "url": "https://ragtest.slack.com/", "team": "rag test", "user": "ragbot",
-                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://ragtest.slack.com/",
+                "team": "rag test",
+                "user": "ragbot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
         if method == "chat.postMessage":
             ts = f"{time.time():.6f}"
-            return {"ok": True, "channel": payload.get("channel"), "ts": ts,
-                    "message": {"type": "message", "text": payload.get("text"), "bot_id": BOT_ID, "ts": ts}}
+            return {
+                "ok": True,
+                "channel": payload.get("channel"),
+                "ts": ts,
+                "message": {"type": "message", "text": payload.get("text"), "bot_id": BOT_ID, "ts": ts},
+            }
         if method == "apps.connections.open" and self.socket_url:
             return {"ok": True, "url": self.socket_url}
         return {"ok": False, "error": "unknown_method"}
@@ -175,8 +184,14 @@ class SocketModeStandIn:
 
     def push(self, payload: dict[str, Any], envelope_id: str) -> None:
         """Deliver an Events API payload the way Socket Mode wraps it."""
-        envelope = {"envelope_id": envelope_id, "type": "events_api", "payload": payload,
-                    "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""}
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "events_api",
+            "payload": payload,
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
         self._outbox.put(json.dumps(envelope))
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -262,8 +277,7 @@ def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[s
 
 def mention(channel: str, text: str, ts: str, thread_ts: str | None = None) -> dict[str, Any]:
     """An app_mention event: "@bot text" in a channel, optionally inside a thread."""
-    event = {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
-             "channel": channel, "event_ts": ts}
+    event = {"type": "app_mention", "user": "U0ASKER", "text": f"<@{BOT_USER_ID}> {text}", "ts": ts, "channel": channel, "event_ts": ts}
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event

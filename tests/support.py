@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(settings: Settings, ready_timeout: float = 120.0, preloaded: Services | None = None) -> Iterator[str]:
+def running_server(settings: Settings, ready_timeout: float = 600.0, preloaded: Services | None = None) -> Iterator[str]:
     """Serve create_app(settings) with uvicorn on a free loopback port; yield its base URL.
     `preloaded`: services the test also uses directly, so the models load once."""
     port = free_port()

@@ -42,9 +42,7 @@ class Filters:
         return cls(since, until, _tuple(sources), _tuple(doc_ids), _tuple(collections))
 
     def is_empty(self) -> bool:
-        return (
-            self.since is None and self.until is None and not self.sources and not self.doc_ids and self.collections is None
-        )
+        return self.since is None and self.until is None and not self.sources and not self.doc_ids and self.collections is None
 
     def within(self, readable: frozenset[str] | None) -> Filters:
         """These filters restricted to the `readable` collections (None: all): a request's own

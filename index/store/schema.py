@@ -53,7 +53,10 @@ CREATE TABLE IF NOT EXISTS news (
 );
 """
 
-SCHEMA = TABLES + NEWS_TABLE + """
+SCHEMA = (
+    TABLES
+    + NEWS_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(collection, doc_id);
 CREATE INDEX IF NOT EXISTS documents_by_date ON documents(date);
@@ -69,6 +72,7 @@ CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
 END;
 CREATE INDEX IF NOT EXISTS news_by_story ON news(collection, story_id);
 """
+)
 
 # Before collections, documents were keyed by doc_id alone. The old tables are renamed aside,
 # the new ones created, every row copied with its chunk_id (the FAISS snapshots and the

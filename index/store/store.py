@@ -51,9 +51,7 @@ class Store:
         try:
             create_schema(self.connection)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"the database {self.path} is unreadable ({exc}); move it away and rebuild with `rag ingest seeds/`"
-            ) from exc
+            raise StoreError(f"the database {self.path} is unreadable ({exc}); move it away and rebuild with `rag ingest seeds/`") from exc
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -120,7 +118,7 @@ class Store:
         `stories` maps a doc_id to its (story_id, MinHash signature) within that collection."""
         valid_collection(collection)
         stories = stories or {}
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self._write() as con:
             for article, chunks, vectors in items:
                 if len(chunks) != len(vectors):

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer
 
+from index.errors import RagError
 from rag.reader.weights import load_qa_model
 
 CALIBRATION_FILE = "calibration.json"
@@ -38,7 +39,7 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
 
     @classmethod
-    def load(cls, model_dir: Path) -> "Calibration":
+    def load(cls, model_dir: Path) -> Calibration:
         path = model_dir / CALIBRATION_FILE
         if not path.exists():
             return cls()
@@ -61,7 +62,7 @@ class SpanPrediction:
         return self.span_score - self.null_score
 
 
-class ReaderModelError(RuntimeError):
+class ReaderModelError(RagError, RuntimeError):
     pass
 
 
@@ -105,7 +106,7 @@ class Reader:
         if not (self.model_dir / "config.json").exists():
             raise ReaderModelError(
                 f"no reader model in {self.model_dir} (expected config.json and weights); "
-                "train one with `rag train-reader` or set RAG_READER_MODEL"
+                "train one with `rag train-reader` or set RAG_READER"
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
@@ -192,9 +193,7 @@ class Reader:
             windows = windows_of[sample]
             # "no answer" is as strong as the most confident window says it is
             null = min(null_score[x] for x in windows)
-            ranked_spans = sorted(
-                ((span_score[w][i], w, i) for w in windows for i in range(len(span_score[w]))), key=lambda t: -t[0]
-            )
+            ranked_spans = sorted(((span_score[w][i], w, i) for w in windows for i in range(len(span_score[w]))), key=lambda t: -t[0])
             kept: list[SpanPrediction] = []
             for score, w, i in ranked_spans:
                 if kept and score == float("-inf"):

@@ -13,9 +13,11 @@ import json
 import re
 import string
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from index.errors import RagError
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,10 @@ class SquadQuestion:
     title: str
 
 
-class SquadFormatError(ValueError):
+class SquadFormatError(RagError, ValueError):
     """A file that is not SQuAD v1.1 layout, said with the file's name and what is wrong."""
+
+    exit_code = 2  # bad input: nothing was touched
 
 
 def _read_json(path: Path) -> dict:
@@ -73,9 +77,7 @@ def _questions(raw: dict) -> Iterator[SquadQuestion]:
                 )
 
 
-def split_by_article(
-    questions: list[SquadQuestion], n_heldout: int = 10
-) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
+def split_by_article(questions: list[SquadQuestion], n_heldout: int = 10) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
     """Hold out whole articles (the alphabetically first ones) so no held-out text is seen in training."""
     titles = sorted({q.title for q in questions})
     heldout = set(titles[:n_heldout])
@@ -110,6 +112,6 @@ def f1_score(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def best_over_golds(metric, prediction: str, golds: tuple[str, ...] | list[str]) -> float:
+def best_over_golds(metric: Callable[[str, str], float], prediction: str, golds: Sequence[str]) -> float:
     """SQuAD takes the maximum of a metric over all acceptable answers."""
     return max(metric(prediction, g) for g in golds)

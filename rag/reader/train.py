@@ -28,8 +28,8 @@ from index.model_paths import resolve_model_path
 from rag.hardware import cpu_computes_bf16, native_dtype
 from rag.reader.calibrate import fit_calibration, with_negatives, without_answer, write_calibration
 from rag.reader.model import Reader
-from rag.reader.weights import load_qa_model, save_packed
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
+from rag.reader.weights import load_qa_model, save_packed
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,7 @@ def _same_article_paragraph(q: SquadQuestion, contexts: list[str], rng: random.R
     return rng.choice(others) if others else None
 
 
-def _pairs_with_negatives(
-    questions: list[SquadQuestion], ratio: float, hard_ratio: float, rng: random.Random
-) -> list[Pair]:
+def _pairs_with_negatives(questions: list[SquadQuestion], ratio: float, hard_ratio: float, rng: random.Random) -> list[Pair]:
     """Every question with its answer, plus negatives (answer None) in the given proportions."""
     pairs: list[Pair] = [(q.question, q.context, q.answer_start, q.answers[0]) for q in questions]
     contexts_by_title: dict[str, list[str]] = {}

@@ -19,13 +19,15 @@ import subprocess
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from rag.access import add_key, load_keys_file
 from rag.service import Services
 from rag.settings import Settings
-from server.keys import add_key, load_keys_file
-from server.slack_handlers import NO_COLLECTION, SlackResponder
-from server.timeouts import ModelCalls
+from server.middleware.timeouts import ModelCalls
+from server.slack.handlers import NO_COLLECTION, SlackResponder
 from tests.serve_process import RAG, rag_env
 from tests.support import SEEDS_DIR, running_server
 
@@ -187,7 +189,9 @@ def test_an_editor_adds_replaces_and_deletes_and_the_server_answers_from_it_at_o
     assert "Ellul" in (answer["answer"] or "") and answer["citations"][0]["collection"] == "news"
     assert "Ellul" not in (_post(world, "reader-wire", "/v1/ask", {"question": question}).json()["answer"] or "")
     upload = {"files": ("bulletin.txt", b"title: Bulletin\n\nThe harbour master of Valletta is Karmenu Vella.", "text/plain")}
-    r = httpx.post(world["url"] + "/v1/documents", files=upload, data={"collection": "news"}, headers=_auth(world, "editor-news"), timeout=TIMEOUT)
+    r = httpx.post(
+        world["url"] + "/v1/documents", files=upload, data={"collection": "news"}, headers=_auth(world, "editor-news"), timeout=TIMEOUT
+    )
     assert r.status_code == 200 and r.json()["replaced"] == ["bulletin"]
     assert "Vella" in (_post(world, "reader-news", "/v1/ask", {"question": question}).json()["answer"] or "")
     r = httpx.delete(world["url"] + "/v1/documents/bulletin", headers=_auth(world, "editor-news"))
@@ -264,13 +268,21 @@ def test_no_passage_or_citation_ever_comes_from_an_unreadable_collection(world, 
 def test_rag_keys_add_prints_a_key_once_and_stores_only_its_hash(tmp_path):
     keys_file = tmp_path / "keys.toml"
     env = rag_env(tmp_path, keys_file=str(keys_file))
-    run = subprocess.run([str(RAG), "keys", "add", "team-a", "--role", "editor", "--collections", "news,desk"], env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [str(RAG), "keys", "add", "team-a", "--role", "editor", "--collections", "news,desk"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     key = run.stdout.strip()
     assert key.startswith("rag_") and key not in keys_file.read_text()
     (entry,) = load_keys_file(keys_file)
     assert entry.principal.role == "editor" and entry.principal.collections == frozenset({"news", "desk"})
-    again = subprocess.run([str(RAG), "keys", "add", "team-a", "--collections", "news"], env=env, capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [str(RAG), "keys", "add", "team-a", "--collections", "news"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert again.returncode == 2 and "already has a key named 'team-a'" in again.stderr
     bad = subprocess.run([str(RAG), "keys", "add", "team-b", "--collections", "../x"], env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "invalid collection name" in bad.stderr
@@ -294,7 +306,9 @@ def test_a_bad_collection_name_is_a_422_that_names_the_field(world):
     r = _post(world, "editor-news", "/v1/documents", {"collection": "../news", "documents": [article]})
     assert r.status_code == 422 and "collection" in r.json()["error"]
     r = httpx.post(
-        world["url"] + "/v1/documents", files={"files": ("x.txt", b"Some text.", "text/plain")}, data={"collection": "a b"},
+        world["url"] + "/v1/documents",
+        files={"files": ("x.txt", b"Some text.", "text/plain")},
+        data={"collection": "a b"},
         headers=_auth(world, "editor-news"),
     )
     assert r.status_code == 422 and "collection" in r.json()["error"]
@@ -312,7 +326,7 @@ def test_cli_ingests_lists_and_deletes_by_collection(tmp_path):
     for collection in ("news", "desk"):
         out = rag("ingest", "-q", "--collection", collection, str(seed))
         assert out.returncode == 0, out.stderr
-        assert re.match(rf"1 added, 0 updated, 0 unchanged; \d+ chunks embedded into {collection}\.", out.stdout)
+        assert re.match(rf"1 added, 0 replaced, 0 unchanged; \d+ chunks embedded into {collection}\.", out.stdout)
     listed = rag("docs", "--collection", "desk").stdout.splitlines()
     assert len(listed) == 1 and listed[0].startswith(f"desk\t{seed.stem}\t")
     assert len(rag("docs").stdout.splitlines()) == 2, "one doc_id in two collections is two documents"

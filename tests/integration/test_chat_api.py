@@ -89,8 +89,6 @@ def test_a_conversation_survives_a_server_restart(seed_settings):
     with running_server(seed_settings) as url:
         first = httpx.post(f"{url}/v1/chat", json={"message": TREASURY}, timeout=120).json()
     with running_server(seed_settings) as url:
-        r = httpx.post(
-            f"{url}/v1/chat", json={"message": TV_PROGRAMME, "conversation_id": first["conversation_id"]}, timeout=120
-        )
+        r = httpx.post(f"{url}/v1/chat", json={"message": TV_PROGRAMME, "conversation_id": first["conversation_id"]}, timeout=120)
     assert r.status_code == 200, r.text
     assert "Bessent" in r.json()["query"]

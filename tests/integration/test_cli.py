@@ -57,7 +57,7 @@ def test_reingest_replaces_a_changed_file_and_delete_removes(tmp_path, corpus, d
     doc = changed / "004_c45d8345549db2a3.txt"
     doc.write_text("The video conference brought together French President Jean Dupont and others.\n")
     out = rag("ingest", str(doc), data_dir=data, check=True)
-    assert "1 updated" in out.stdout
+    assert "1 replaced" in out.stdout
     body = json.loads(rag("ask", "Who is the French President?", "--json", "--doc-id", doc.stem, data_dir=data, check=True).stdout)
     assert body["answer"] and "Dupont" in body["answer"]
     assert rag("delete", doc.stem, data_dir=data, check=True).returncode == 0

@@ -44,3 +44,28 @@ def test_bad_cluster_options_are_usage_errors(args, message, seed_settings):
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+OWN_CLUSTER = """
+import os
+from pathlib import Path
+import ray
+from index import ray_cluster
+connect_to_elsewhere = os.environ["RAY_ADDRESS"]
+ray_cluster.connect("local", num_cpus=1)
+session = Path(ray._private.worker.global_worker.node.get_session_dir_path())
+own = Path(ray_cluster._local_temp_dir)
+print(ray.get_runtime_context().gcs_address != connect_to_elsewhere, own in session.parents, "RAY_ADDRESS" in os.environ)
+ray_cluster.disconnect()
+print(own.exists())
+"""
+
+
+def test_local_is_a_cluster_of_its_own(tmp_path):
+    """`--ray local` never joins a cluster already on the machine: a RAY_ADDRESS in the environment
+    is not followed, and the cluster keeps its sessions in its own temp dir (not the /tmp/ray that
+    `auto` looks in), removed when it stops."""
+    env = {**rag_env(tmp_path), "RAY_ADDRESS": "127.0.0.1:6379"}
+    done = subprocess.run([sys.executable, "-c", OWN_CLUSTER], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "True", "False", "False"], done.stdout + done.stderr[-2000:]

@@ -76,7 +76,8 @@ def test_an_answer_settled_early_still_hands_its_articles_to_the_follow_up(seed_
     from rag.followup import Turn
 
     plain = seed_services.pipeline
-    early = AnswerPipeline(plain.retriever, plain.reader, 5, plain.threshold, plain.tie_margin, plain.rank_penalty, 1, 0.0)
+    options = {**seed_services.pipeline_options(), "top_k": 5, "first_pass": 1, "stop_confidence": 0.0}
+    early = AnswerPipeline(plain.retriever, plain.reader, **options)
     answer = early.ask(TREASURY)
     assert answer.passages_read == 1 and "Bessent" in answer.answer
     stating = {p.doc_id for p in answer.passages if answer.answer in p.text}

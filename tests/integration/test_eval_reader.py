@@ -1,4 +1,4 @@
-"""`rag eval-reader` as a user runs it (the shipped reader on held-out dev questions: tests/test_reader.py)."""
+"""`rag eval-reader` as a user runs it (the shipped reader on held-out dev questions: tests/integration/test_reader.py)."""
 
 from __future__ import annotations
 
@@ -79,8 +79,11 @@ def test_eval_reader_reads_every_layout_and_samples_reproducibly(tmp_path):
     [
         ('{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q"}]}]}]}', "not SQuAD v1.1 layout"),
         ("not json at all", "cannot read it as SQuAD JSON"),
-        ('{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q", '
-         '"answers": [{"text": "", "answer_start": 0}]}]}]}]}', "only empty gold answers"),
+        (
+            '{"data": [{"title": "t", "paragraphs": [{"context": "c", "qas": [{"id": "1", "question": "q", '
+            '"answers": [{"text": "", "answer_start": 0}]}]}]}]}',
+            "only empty gold answers",
+        ),
     ],
 )
 def test_a_bad_file_is_a_clear_error(tmp_path, content, said):

@@ -22,7 +22,11 @@ def test_rag_eval_json_over_a_temporary_corpus(tmp_path):
     env = os.environ | {"HF_HUB_OFFLINE": "1", "RAG_DATA_DIR": str(data_dir)}
     proc = subprocess.run(
         [sys.executable, "-m", "cli.main", "eval", "eval/seeds_qa.jsonl", "--corpus", "seeds", "--json", "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=1800,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads(proc.stdout)  # the whole of stdout is one JSON object
@@ -49,8 +53,13 @@ def test_evaluate_scores_the_valid_lines_and_reports_the_rest(tmp_path, seed_ser
         {"id": "q1", "question": "Who is the Kremlin spokesperson?", "answers": ["Dmitry Peskov"], "doc_ids": ["003_dc648fb631336634"]},
         "{broken",
         {"id": "q2", "question": "Who won the 1998 football World Cup?", "answers": [], "doc_ids": []},
-        {"id": "c1", "turns": [{"question": "Who is the NATO Secretary General?", "answers": ["Jens Stoltenberg"]},
-                               {"question": "What did he confirm in a statement?", "answers": ["that it is important to make Moscow pay even more"]}]},
+        {
+            "id": "c1",
+            "turns": [
+                {"question": "Who is the NATO Secretary General?", "answers": ["Jens Stoltenberg"]},
+                {"question": "What did he confirm in a statement?", "answers": ["that it is important to make Moscow pay even more"]},
+            ],
+        },
     ]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")

@@ -109,12 +109,12 @@ def test_the_feed_changes_between_polls(services):
         assert "3 added" in first
         # poll 2: one new item, one edited, one gone from the feed
         items = publish(site, BRIDGE, FERRY_EDITED, MARKET)
-        edited = dt.datetime(2025, 3, 8, 9, tzinfo=dt.timezone.utc)
+        edited = dt.datetime(2025, 3, 8, 9, tzinfo=dt.UTC)
         site.put_feed("/feed.xml", "Daily Gull", items, updated={"gull-ferry": edited})
         second = watcher.poll(now=60)
         third = watcher.poll(now=120)
         page_fetches = [p for p, status in site.requests if p.startswith("/news/")]
-    assert "1 added, 1 updated, 1 unchanged" in second, second
+    assert "1 added, 1 replaced, 1 unchanged" in second, second
     assert "not modified" in third, third
     assert page_fetches.count("/news/bridge.html") == 1, "an unchanged item's page is not fetched again"
     docs = {d.doc_id: d for d in services.store.documents()}
@@ -162,7 +162,7 @@ def test_rag_ingest_and_watch_from_the_command_line(tmp_path, monkeypatch, capsy
         feed_file = tmp_path / "gull.rss"
         feed_file.write_text(site._pages["/feed.xml"][0].decode())
         assert main(["ingest", "-q", "--collection", "gull", str(feed_file), site.url + "/news/ferry.html"]) == 0
-        assert "2 added, 0 updated, 0 unchanged" in capsys.readouterr().out
+        assert "2 added, 0 replaced, 0 unchanged" in capsys.readouterr().out
         site.put_feed("/feed.xml", "Daily Gull", items)
         assert main(["watch", site.url + "/feed.xml", "--every", "1s", "--max-polls", "2", "--collection", "gull"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -188,12 +188,13 @@ def test_rag_serve_watches_a_feed_and_answers_from_new_items(tmp_path, monkeypat
             while new not in {(d["collection"], d["doc_id"]) for d in httpx.get(server.url + "/v1/documents").json()}:
                 assert time.monotonic() < deadline, server.log()
                 time.sleep(0.5)
-            reply = httpx.post(server.url + "/v1/ask", json={"question": "Until what time will the Kestrel library open on weekdays?"}, timeout=60)
+            reply = httpx.post(
+                server.url + "/v1/ask", json={"question": "Until what time will the Kestrel library open on weekdays?"}, timeout=60
+            )
     answer = reply.json()
     assert answer["answer"] and "22:00" in answer["answer"]
     assert answer["date"] == "2025-03-06" and answer["citations"][0]["doc_id"] == doc_id_for("gull-library")
     assert answer["citations"][0]["collection"] == "gull", "rag serve --watch --collection"
-
 
 
 def test_atom_entries_and_what_is_not_a_feed():
@@ -203,7 +204,11 @@ def test_atom_entries_and_what_is_not_a_feed():
     <entry><title>No link, nothing to fetch</title><id>tag:heron.example,2025:43</id></entry></feed>"""
     [item] = parse_feed(atom, "heron.atom")
     assert (item.identity, item.link, item.date, item.source, item.channel) == (
-        "tag:heron.example,2025:42", "http://127.0.0.1:9/tides.html", dt.date(2025, 3, 2), "Coast Wire", "Heron Post"
+        "tag:heron.example,2025:42",
+        "http://127.0.0.1:9/tides.html",
+        dt.date(2025, 3, 2),
+        "Coast Wire",
+        "Heron Post",
     )
     assert doc_id_for(item.identity) == doc_id_for("tag:heron.example,2025:42") != doc_id_for("tag:heron.example,2025:43")
     with pytest.raises(FetchError, match="not a feed"):

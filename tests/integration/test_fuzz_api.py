@@ -42,6 +42,4 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(api_keys=[KEY])).ope
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_5xx_and_responses_match_the_schema(case, fuzz_server):
-    case.call_and_validate(
-        base_url=fuzz_server, headers=AUTH, checks=[not_a_server_error, response_schema_conformance], timeout=120
-    )
+    case.call_and_validate(base_url=fuzz_server, headers=AUTH, checks=[not_a_server_error, response_schema_conformance], timeout=120)

@@ -58,10 +58,18 @@ MAYOR_2025 = Story(
     ),
 )
 COUNCIL = [
-    {"id": "council-tram", "date": "2025-03-05", "title": "Council backs tram line",
-     "text": "At its weekly meeting the Kestrel council approved a tram line to the airport. Building starts in autumn."},
-    {"id": "council-parks", "date": "2025-03-12", "title": "Council backs parks budget",
-     "text": "At its weekly meeting the Kestrel council approved a parks budget of 9 million euros. The money goes to six new playgrounds."},
+    {
+        "id": "council-tram",
+        "date": "2025-03-05",
+        "title": "Council backs tram line",
+        "text": "At its weekly meeting the Kestrel council approved a tram line to the airport. Building starts in autumn.",
+    },
+    {
+        "id": "council-parks",
+        "date": "2025-03-12",
+        "title": "Council backs parks budget",
+        "text": "At its weekly meeting the Kestrel council approved a parks budget of 9 million euros. The money goes to six new playgrounds.",
+    },
 ]
 
 

@@ -66,17 +66,13 @@ def test_streamed_reply_is_the_same_reply_in_chunks(client):
 
 
 def test_not_found_is_said_in_the_reply(client):
-    reply = client.chat.completions.create(
-        model="rag-news", messages=[{"role": "user", "content": "What is the capital of Australia?"}]
-    )
+    reply = client.chat.completions.create(model="rag-news", messages=[{"role": "user", "content": "What is the capital of Australia?"}])
     assert reply.choices[0].message.content.startswith("Not found in the corpus")
     assert reply.choices[0].message.citations == []
 
 
 def test_content_parts_are_read_as_text(client):
-    reply = client.chat.completions.create(
-        model="rag-news", messages=[{"role": "user", "content": [{"type": "text", "text": TREASURY}]}]
-    )
+    reply = client.chat.completions.create(model="rag-news", messages=[{"role": "user", "content": [{"type": "text", "text": TREASURY}]}])
     assert "Bessent" in reply.choices[0].message.content
 
 

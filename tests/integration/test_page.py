@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from rag.answer_text import band_label
 from rag.service import Services
 from rag.settings import Settings
-from rag.types import band_label
 from tests.support import SEEDS_DIR, running_server
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -41,7 +41,7 @@ HOSTILE_ARTICLE = {
     "source": "test",
     "text": (
         "The harbour festival returned to the old port this weekend. "
-        "The festival, advertised under the banner <script>window.pwned = 1</script><img src=x onerror=\"window.pwned = 2\">, "
+        'The festival, advertised under the banner <script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">, '
         "was opened by the harbour master Ingrid Solheim on Friday evening. "
         "Organisers expect forty thousand visitors over three days."
     ),
@@ -54,18 +54,36 @@ WIRE = (
 )
 # one wire story run by two outlets, and a fact that changed between two dates
 NEWS_ARTICLES = [
-    {"doc_id": "skarvik-gull", "title": "Lighthouse lamp shines again", "date": "2025-03-03", "source": "The Daily Gull",
-     "text": WIRE},
-    {"doc_id": "skarvik-heron", "title": "Skarvik light restored", "date": "2025-03-04", "source": "Heron Post",
-     "text": WIRE + " Heron Post readers can send us their photos of the lighthouse."},
-    {"doc_id": "skarvik-keeper-2022", "title": "New keeper", "date": "2022-06-01", "source": "The Daily Gull",
-     "text": "The Skarvik harbour society appointed Lars Moen as keeper of the lighthouse on Wednesday."},
-    {"doc_id": "skarvik-keeper-2025", "title": "Keeper retires", "date": "2025-04-01", "source": "The Daily Gull",
-     "text": "The Skarvik harbour society appointed Mette Dahl as keeper of the lighthouse on Monday, after Lars Moen retired."},
-    {"doc_id": "kestrel-ferry", "title": "Ferry talks bring five countries to Kestrel", "date": "2025-03-10",
-     "source": "Valley Times",
-     "text": "Delegations from Norway, Portugal, Ireland, Iceland and Denmark met in Kestrel on Friday to discuss a shared "
-             "ferry route across the North Atlantic. The talks ended without a deal because Iceland asked for more time."},
+    {"doc_id": "skarvik-gull", "title": "Lighthouse lamp shines again", "date": "2025-03-03", "source": "The Daily Gull", "text": WIRE},
+    {
+        "doc_id": "skarvik-heron",
+        "title": "Skarvik light restored",
+        "date": "2025-03-04",
+        "source": "Heron Post",
+        "text": WIRE + " Heron Post readers can send us their photos of the lighthouse.",
+    },
+    {
+        "doc_id": "skarvik-keeper-2022",
+        "title": "New keeper",
+        "date": "2022-06-01",
+        "source": "The Daily Gull",
+        "text": "The Skarvik harbour society appointed Lars Moen as keeper of the lighthouse on Wednesday.",
+    },
+    {
+        "doc_id": "skarvik-keeper-2025",
+        "title": "Keeper retires",
+        "date": "2025-04-01",
+        "source": "The Daily Gull",
+        "text": "The Skarvik harbour society appointed Mette Dahl as keeper of the lighthouse on Monday, after Lars Moen retired.",
+    },
+    {
+        "doc_id": "kestrel-ferry",
+        "title": "Ferry talks bring five countries to Kestrel",
+        "date": "2025-03-10",
+        "source": "Valley Times",
+        "text": "Delegations from Norway, Portugal, Ireland, Iceland and Denmark met in Kestrel on Friday to discuss a shared "
+        "ferry route across the North Atlantic. The talks ended without a deal because Iceland asked for more time.",
+    },
 ]
 
 
@@ -176,7 +194,9 @@ def test_dates_earlier_answers_and_other_outlets_are_shown(page):
     expect(copy.locator(".answer-text")).to_contain_text("Oona Brekke")
     expect(copy.locator(".answer-message")).to_contain_text(re.compile(r"dated 2025-03-0[34]"))
     copy.locator(".citation summary").first.click()
-    expect(copy.locator(".cite-also").first).to_have_text(re.compile(r"^Also published by: (Heron Post \(2025-03-04\)|The Daily Gull \(2025-03-03\))$"))
+    expect(copy.locator(".cite-also").first).to_have_text(
+        re.compile(r"^Also published by: (Heron Post \(2025-03-04\)|The Daily Gull \(2025-03-03\))$")
+    )
 
     keeper = _ask(page, "Who did the Skarvik harbour society appoint as keeper of the lighthouse?")
     expect(keeper.locator(".answer-text")).to_contain_text("Mette Dahl")
@@ -193,8 +213,11 @@ def test_bands_are_labelled_as_the_cli_and_slack_label_them_and_the_newest_answe
     same question; the newest answer is scrolled into view above the sticky input bar."""
     expect = sync_api.expect
     seen = set()
-    questions = ("Who is the President of the European Commission?", "Is India a major importer of Russian energy?",
-                 "What is the capital of Australia?")
+    questions = (
+        "Who is the President of the European Commission?",
+        "Is India a major importer of Russian energy?",
+        "What is the capital of Australia?",
+    )
     for question in questions:
         turn = _ask(page, question)  # one conversation, so the page grows past the window
         with httpx.Client(base_url=page_server, timeout=ANSWER_TIMEOUT_MS / 1000) as client:

@@ -20,8 +20,8 @@ def _check_citations(services, answer) -> None:
     for c in answer.citations:
         article = services.store.document(c.doc_id).text
         assert normalize_answer(article[c.start : c.end]) and c.snippet_start <= c.start < c.end
-        assert article[c.snippet_start : c.snippet_start + len(c.text)] == c.text
-        assert article[c.start : c.end] in c.text
+        assert article[c.snippet_start : c.snippet_start + len(c.snippet)] == c.snippet
+        assert article[c.start : c.end] in c.snippet
     top = answer.citations[0]
     assert services.store.document(top.doc_id).text[top.start : top.end] == answer.answer
 
@@ -37,7 +37,7 @@ def test_answers_with_exact_citations(pipeline, seed_services, question, expecte
     answer = pipeline.ask(question)
     assert answer.answer is not None and expected in answer.answer
     _check_citations(seed_services, answer)
-    assert any(expected in c.text for c in answer.citations)
+    assert any(expected in c.snippet for c in answer.citations)
 
 
 def test_says_not_found_when_the_corpus_does_not_say(pipeline):
@@ -102,7 +102,7 @@ def test_new_chunking_settings_rechunk_unchanged_articles(tmp_path, seed_service
     first, chunks_160 = ingest(160)
     again, _ = ingest(160)
     smaller, chunks_64 = ingest(64)
-    assert first.added and again.unchanged and smaller.updated
+    assert first.added and again.unchanged and smaller.replaced
     assert chunks_64 > chunks_160
 
 
@@ -112,7 +112,8 @@ def test_rank_penalty_makes_low_ranked_passages_prove_more(seed_services):
     from rag.answer import AnswerPipeline
 
     plain = seed_services.pipeline
-    strict = AnswerPipeline(plain.retriever, plain.reader, plain.top_k, plain.threshold, plain.tie_margin, rank_penalty=100.0)
+    options = {**seed_services.pipeline_options(), "first_pass": None, "stop_confidence": 1.0}
+    strict = AnswerPipeline(plain.retriever, plain.reader, **{**options, "rank_penalty": 100.0})
     for question in ("Who is the French President?", "Who is the US Treasury Secretary?", "Who is the NATO Secretary General?"):
         free, ranked = plain.ask(question), strict.ask(question)
         assert [p.chunk_id for p in free.passages] == [p.chunk_id for p in ranked.passages]
@@ -126,10 +127,10 @@ def test_staged_reading_reads_the_rest_only_when_the_first_pass_is_not_confident
     from rag.answer import AnswerPipeline
 
     plain = seed_services.pipeline
-    args = (plain.retriever, plain.reader, 5, plain.threshold, plain.tie_margin, plain.rank_penalty)
-    whole = AnswerPipeline(*args)
-    never_stops = AnswerPipeline(*args, first_pass=2, stop_confidence=1.0)
-    always_stops = AnswerPipeline(*args, first_pass=2, stop_confidence=0.0)
+    options = {**seed_services.pipeline_options(), "top_k": 5}
+    whole = AnswerPipeline(plain.retriever, plain.reader, **{**options, "first_pass": None, "stop_confidence": 1.0})
+    never_stops = AnswerPipeline(plain.retriever, plain.reader, **{**options, "first_pass": 2, "stop_confidence": 1.0})
+    always_stops = AnswerPipeline(plain.retriever, plain.reader, **{**options, "first_pass": 2, "stop_confidence": 0.0})
 
     confident = whole.ask("Who is the French President?")
     assert confident.passages_read == 5 and confident.answer is not None
@@ -151,11 +152,20 @@ def test_a_declined_question_still_shows_the_best_candidate_as_a_hint(seed_servi
 
     question = "Who is the French President?"
     answered = seed_services.pipeline.ask(question)
-    strict = AnswerPipeline(seed_services.retriever, seed_services.reader, no_answer_threshold=1.01)
+    strict = AnswerPipeline(
+        seed_services.retriever,
+        seed_services.reader,
+        top_k=5,
+        no_answer_threshold=1.01,
+        tie_margin=0.5,
+        rank_penalty=0.0,
+        first_pass=None,
+        stop_confidence=1.0,
+    )
     declined = strict.ask(question)
     assert declined.answer is None and declined.citations == []
     hint = declined.suggestion
-    assert hint is not None and "Macron" in hint.text and hint.confidence < 1.01
+    assert hint is not None and "Macron" in hint.answer and hint.confidence < 1.01
     article = seed_services.store.document(hint.citation.doc_id).text
-    assert article[hint.citation.start : hint.citation.end] == hint.text
+    assert article[hint.citation.start : hint.citation.end] == hint.answer
     assert answered.suggestion is None

@@ -21,10 +21,10 @@ from bench.corpus import generate_articles, sentence_pool, write_jsonl
 from index.vectors import index_ids, latest_snapshot, read_snapshot
 from rag.service import Services
 from rag.settings import Settings
+from tests.integration.test_reliability_ingest import BATCH, DOCS, check_answers, check_consistent, corpora, kill_ingest, run_ingest  # noqa: F401
 from tests.processes import descendants, wait_for
 from tests.serve_process import RAG, rag_env
 from tests.support import SEEDS_DIR
-from tests.integration.test_reliability_ingest import BATCH, DOCS, check_answers, check_consistent, corpora, kill_ingest, run_ingest  # noqa: F401
 
 GENERATED = 300
 FILES = 6  # the generated articles are spread over several files, so parsing runs as several tasks
@@ -104,7 +104,10 @@ def test_an_embedding_actor_killed_mid_ingest_is_restarted_and_nothing_is_lost(c
     ray_dir = tmp_path / "ray"
     proc = subprocess.Popen(
         [str(RAG), "ingest", "-q", "--ray", "local", str(corpus)],
-        env=rag_env(ray_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=rag_env(ray_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
     def embedding_actors() -> list[int]:
@@ -124,7 +127,7 @@ def test_an_embedding_actor_killed_mid_ingest_is_restarted_and_nothing_is_lost(c
 
 def test_kill_9_during_a_ray_ingest_leaves_each_document_old_or_new(corpora, tmp_path):
     """The Ray ingest commits through the plain ingest's transactions: the same guarantee, checked
-    the same way (tests/test_reliability_ingest.py), with the kill after 3 of 8 batches."""
+    the same way (tests/integration/test_reliability_ingest.py), with the kill after 3 of 8 batches."""
     root, old, new, base = corpora
     data_dir = tmp_path / "data"
     shutil.copytree(base, data_dir)
@@ -136,5 +139,5 @@ def test_kill_9_during_a_ray_ingest_leaves_each_document_old_or_new(corpora, tmp
     check_answers(data_dir)
     rerun = run_ingest(data_dir, root / "v2")
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{DOCS - updated} updated, {updated} unchanged" in rerun.stdout
+    assert f"{DOCS - updated} replaced, {updated} unchanged" in rerun.stdout
     assert check_consistent(data_dir, old, new) == DOCS

@@ -92,7 +92,7 @@ def corpora(tmp_path_factory):
 def check_consistent(data_dir: Path, old: dict[str, Article], new: dict[str, Article]) -> int:
     """Every document is exactly one version: its text, and its chunks (offsets, texts, one
     vector each) are what the chunker makes of that version. Returns how many are new."""
-    chunker = Chunker(Settings().chunk_tokens, Settings().chunk_overlap_tokens)
+    chunker = Chunker(max_tokens=Settings().chunk_tokens, overlap_tokens=Settings().chunk_overlap_tokens)
     con = sqlite3.connect(f"file:{data_dir / 'rag.sqlite3'}?mode=ro", uri=True)
     try:
         dim_bytes = {len(v) for (v,) in con.execute("SELECT vector FROM chunks")}
@@ -181,7 +181,7 @@ def test_kill_9_during_ingest_leaves_each_document_old_or_new(corpora, tmp_path,
     rerun = run_ingest(data_dir, root / "v2")
     assert rerun.returncode == 0, rerun.stderr
     assert not orphan.exists(), "the rerun removes a dead writer's temp file"
-    assert f"{DOCS - updated} updated, {updated} unchanged" in rerun.stdout
+    assert f"{DOCS - updated} replaced, {updated} unchanged" in rerun.stdout
     assert check_consistent(data_dir, old, new) == DOCS
     assert snapshot_path(data_dir, generation(data_dir / "rag.sqlite3")).exists(), "the rerun leaves a current snapshot"
     check_answers(data_dir)

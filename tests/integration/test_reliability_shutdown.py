@@ -45,10 +45,7 @@ def test_sigterm_lets_the_request_in_flight_finish(served):
     """The request is provably in flight: its headers and half its body are sent before the
     signal, the rest after it."""
     body = json.dumps({"question": "Who is the French President?", "top_k": 5}).encode()
-    head = (
-        f"POST /v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
+    head = (f"POST /v1/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     with socket.create_connection(("127.0.0.1", served.port), timeout=60) as conn:
         conn.sendall(head + body[:10])
         time.sleep(0.3)  # let the server read the headers and start the request

@@ -13,7 +13,7 @@ from fastapi import WebSocket
 from pydantic import SecretStr
 
 from rag.settings import Settings
-from server.security import REALM, TokenBucket
+from server.middleware.api_keys import REALM, TokenBucket
 from tests.support import running_server
 
 # one key per test: the rate limit is per key, so tests never eat each other's budget

@@ -88,8 +88,7 @@ def test_mention_is_answered_in_its_thread_with_citations(slack, standin):
 
 def test_direct_message_is_answered_in_its_thread(slack, standin):
     ts = next_ts()
-    event = {"type": "message", "channel_type": "im", "user": "U0ASKER", "text": QUESTION, "ts": ts,
-             "channel": "D0DM", "event_ts": ts}
+    event = {"type": "message", "channel_type": "im", "user": "U0ASKER", "text": QUESTION, "ts": ts, "channel": "D0DM", "event_ts": ts}
     assert slack.event(event_callback(event)).status_code == 200
     post = standin.reply_in("D0DM", ts)
     answer, *rest = texts(post)
@@ -103,8 +102,7 @@ def test_follow_up_in_the_thread_continues_the_conversation(slack, standin):
 
     reply = next_ts()
     slack.event(event_callback(mention("C0THREAD", FOLLOW_UP, reply, thread_ts=root)))
-    post = standin.wait_for(lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == "C0THREAD",
-                            count=2)[1]
+    post = standin.wait_for(lambda c: c.method == "chat.postMessage" and c.payload.get("channel") == "C0THREAD", count=2)[1]
     assert post.payload["thread_ts"] == root  # the follow-up's answer stays in the thread
     # "she" was resolved against the thread's first question and answer: what was searched differs
     assert any(t.startswith("Searched for:") and "she" not in t.split() for t in texts(post))
@@ -132,12 +130,9 @@ def test_a_retried_event_is_answered_once(slack, standin):
     "headers",
     [
         pytest.param(lambda s, body: {"Content-Type": "application/json"}, id="missing"),
-        pytest.param(lambda s, body: SlackSender(s.url, "not-the-secret").signed_headers(body, "application/json"),
-                     id="wrong-secret"),
-        pytest.param(lambda s, body: s.signed_headers(body, "application/json", timestamp=int(time.time()) - 6 * 60),
-                     id="stale"),
-        pytest.param(lambda s, body: s.signed_headers(body.replace("Who", "Why"), "application/json"),
-                     id="body-tampered"),
+        pytest.param(lambda s, body: SlackSender(s.url, "not-the-secret").signed_headers(body, "application/json"), id="wrong-secret"),
+        pytest.param(lambda s, body: s.signed_headers(body, "application/json", timestamp=int(time.time()) - 6 * 60), id="stale"),
+        pytest.param(lambda s, body: s.signed_headers(body.replace("Who", "Why"), "application/json"), id="body-tampered"),
     ],
 )
 def test_bad_signatures_are_rejected_and_do_nothing(slack, standin, headers):
@@ -150,18 +145,33 @@ def test_bad_signatures_are_rejected_and_do_nothing(slack, standin, headers):
 
 
 def test_url_verification_challenge(slack):
-    body = json.dumps({"token": "legacy-unused", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-                       "type": "url_verification"})
+    body = json.dumps(
+        {"token": "legacy-unused", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    )
     response = slack.post(body, slack.signed_headers(body, "application/json"))
     assert response.status_code == 200
     assert response.json()["challenge"] == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
 
 
 def test_bot_messages_are_ignored(slack, standin):
-    own = {"type": "message", "channel_type": "im", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": QUESTION,
-           "ts": next_ts(), "channel": "D0BOTS"}
-    other = {"type": "message", "channel_type": "im", "subtype": "bot_message", "bot_id": "B0OTHER",
-             "text": QUESTION, "ts": next_ts(), "channel": "D0BOTS"}
+    own = {
+        "type": "message",
+        "channel_type": "im",
+        "user": BOT_USER_ID,
+        "bot_id": BOT_ID,
+        "text": QUESTION,
+        "ts": next_ts(),
+        "channel": "D0BOTS",
+    }
+    other = {
+        "type": "message",
+        "channel_type": "im",
+        "subtype": "bot_message",
+        "bot_id": "B0OTHER",
+        "text": QUESTION,
+        "ts": next_ts(),
+        "channel": "D0BOTS",
+    }
     other_mention = {**mention("C0BOTS", QUESTION, next_ts()), "bot_id": "B0OTHER"}
     for event in (own, other, other_mention):
         assert slack.event(event_callback(event)).status_code == 200
@@ -171,11 +181,19 @@ def test_bot_messages_are_ignored(slack, standin):
 
 def test_slash_command_is_acknowledged_then_answered(slack, standin):
     response_url = standin.response_url("ask-1")
-    response = slack.command({
-        "token": "legacy-unused", "team_id": TEAM_ID, "channel_id": "C0SLASH", "user_id": "U0ASKER",
-        "command": "/ask", "text": QUESTION, "response_url": response_url, "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        "api_app_id": "A0RAGTEST",
-    })
+    response = slack.command(
+        {
+            "token": "legacy-unused",
+            "team_id": TEAM_ID,
+            "channel_id": "C0SLASH",
+            "user_id": "U0ASKER",
+            "command": "/ask",
+            "text": QUESTION,
+            "response_url": response_url,
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "api_app_id": "A0RAGTEST",
+        }
+    )
     assert response.status_code == 200  # the ack came back (the answer is not in it)
     assert "Searching the corpus for" in response.text
 
@@ -187,8 +205,16 @@ def test_slash_command_is_acknowledged_then_answered(slack, standin):
 
 
 def test_empty_slash_command_gets_usage_and_no_answer(slack, standin):
-    response = slack.command({"team_id": TEAM_ID, "channel_id": "C0SLASH", "user_id": "U0ASKER", "command": "/ask",
-                              "text": "  ", "response_url": standin.response_url("ask-empty")})
+    response = slack.command(
+        {
+            "team_id": TEAM_ID,
+            "channel_id": "C0SLASH",
+            "user_id": "U0ASKER",
+            "command": "/ask",
+            "text": "  ",
+            "response_url": standin.response_url("ask-empty"),
+        }
+    )
     assert response.status_code == 200
     assert "/ask" in response.text
     settle(slack, standin)
@@ -197,6 +223,9 @@ def test_empty_slash_command_gets_usage_and_no_answer(slack, standin):
 
 def test_the_endpoint_is_off_unless_http_mode_is_set(live_server):
     body = json.dumps({"type": "url_verification", "challenge": "c"})
-    response = httpx.post(f"{live_server}/slack/events", content=body,
-                          headers=SlackSender(live_server, SIGNING_SECRET).signed_headers(body, "application/json"))
+    response = httpx.post(
+        f"{live_server}/slack/events",
+        content=body,
+        headers=SlackSender(live_server, SIGNING_SECRET).signed_headers(body, "application/json"),
+    )
     assert response.status_code == 404

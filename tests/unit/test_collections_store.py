@@ -10,9 +10,9 @@ import pytest
 
 from index.chunk import Chunker
 from index.store import Filters, Store, valid_collection
-from rag.bm25 import keyword_search
 from index.stories import StoryClusterer
 from index.vectors import VectorIndex
+from rag.bm25 import keyword_search
 from tests.unit.test_store import DIM, _article, _vectors
 
 # The schema every data directory had before collections (copied from index/store.py as it was, now index/store/schema.py).
@@ -92,9 +92,7 @@ def test_every_filter_stays_inside_the_readable_collections(store):
     assert [d.collection for d in store.documents(news)] == ["news"]
     # a request may narrow within what it may read
     both = frozenset({"news", "support"})
-    assert _collections_of(store, keyword_search(store, "Macron", 10, Filters(collections=("support",)).within(both))) == {
-        "support"
-    }
+    assert _collections_of(store, keyword_search(store, "Macron", 10, Filters(collections=("support",)).within(both))) == {"support"}
 
 
 def test_dense_search_never_returns_an_unreadable_chunk(store, tmp_path):

@@ -6,9 +6,7 @@ import pytest
 
 from rag.followup import FollowUpRewriter, Turn, find_names
 
-TREASURY = Turn(
-    "Who is the US Treasury Secretary?", "Who is the US Treasury Secretary?", "Scott Bessent", ("doc-a", "doc-b")
-)
+TREASURY = Turn("Who is the US Treasury Secretary?", "Who is the US Treasury Secretary?", "Scott Bessent", ("doc-a", "doc-b"))
 BESSENT_ON_RUSSIA = Turn(
     "What did Bessent say about Russia?",
     "What did Bessent say about Russia?",
@@ -80,9 +78,7 @@ def test_a_follow_up_with_nothing_to_name_boosts_the_documents_last_cited(rewrit
     assert rewriter.rewrite("Where was that?", [TREASURY, no_answer]).boost_doc_ids == ("doc-a", "doc-b")
 
 
-@pytest.mark.parametrize(
-    "question", ["Who represented Japan in it?", "How much did that cost Russia?", "And who was the spokeswoman?"]
-)
+@pytest.mark.parametrize("question", ["Who represented Japan in it?", "How much did that cost Russia?", "And who was the spokeswoman?"])
 def test_a_follow_up_with_nothing_to_name_keeps_the_conversation_documents(rewriter, question):
     rewrite = rewriter.rewrite(question, [TARIFFS])
     assert rewrite.query == question

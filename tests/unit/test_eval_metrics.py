@@ -78,8 +78,16 @@ def test_percentile_matches_numpy():
 def _result(id_: str, golds: tuple[str, ...], predicted: str | None, doc_ids=(), retrieved=(), ms=10.0) -> QuestionResult:
     em, f1 = answer_scores(predicted, golds)
     return QuestionResult(
-        id=id_, question="?", golds=golds, gold_doc_ids=tuple(doc_ids), predicted=predicted, confidence=0.5,
-        exact_match=em, f1=f1, gold_rank=first_relevant_rank(retrieved, doc_ids), retrieved_doc_ids=tuple(retrieved),
+        id=id_,
+        question="?",
+        golds=golds,
+        gold_doc_ids=tuple(doc_ids),
+        predicted=predicted,
+        confidence=0.5,
+        exact_match=em,
+        f1=f1,
+        gold_rank=first_relevant_rank(retrieved, doc_ids),
+        retrieved_doc_ids=tuple(retrieved),
         latency_ms=ms,
     )
 

@@ -18,13 +18,13 @@ def _write(path: Path, lines: list[str]) -> Path:
 def test_malformed_lines_are_named_and_skipped(tmp_path):
     good = json.dumps({"id": "q1", "question": "Who?", "answers": ["Macron"], "doc_ids": ["004"]})
     lines = [
-        good,                                                        # 1
-        '{"id": "q2", "question": "Who?", "answers": ["x"]',         # 2 truncated JSON
-        "",                                                          # 3 blank: skipped silently
-        '["not", "an", "object"]',                                   # 4
-        json.dumps({"id": "q3", "answers": []}),                     # 5 no question
+        good,  # 1
+        '{"id": "q2", "question": "Who?", "answers": ["x"]',  # 2 truncated JSON
+        "",  # 3 blank: skipped silently
+        '["not", "an", "object"]',  # 4
+        json.dumps({"id": "q3", "answers": []}),  # 5 no question
         json.dumps({"id": "q4", "question": "Who?", "answers": "Macron"}),  # 6 answers not a list
-        json.dumps({"id": "q1", "question": "Again?", "answers": []}),      # 7 duplicate id
+        json.dumps({"id": "q1", "question": "Again?", "answers": []}),  # 7 duplicate id
         json.dumps({"id": "q5", "question": "When?", "answers": [], "extra": 1}),  # 8 fine, extra ignored
     ]
     ts = load_testset(_write(tmp_path / "t.jsonl", lines))
@@ -38,8 +38,13 @@ def test_malformed_lines_are_named_and_skipped(tmp_path):
 
 
 def test_conversations_keep_their_turns_in_order(tmp_path):
-    conv = {"id": "c1", "turns": [{"question": "Who leads the EU delegation?", "answers": ["David O’Sullivan"]},
-                                  {"question": "And when did he arrive?", "answers": ["Monday"], "doc_ids": ["003"]}]}
+    conv = {
+        "id": "c1",
+        "turns": [
+            {"question": "Who leads the EU delegation?", "answers": ["David O’Sullivan"]},
+            {"question": "And when did he arrive?", "answers": ["Monday"], "doc_ids": ["003"]},
+        ],
+    }
     ts = load_testset(_write(tmp_path / "c.jsonl", [json.dumps(conv), json.dumps({"id": "c2", "turns": []})]))
     assert ts.errors and ts.errors[0].startswith("line 2:")
     (item,) = ts.items

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
+from rag.answer_text import band_label
 from rag.policy import AnswerPolicy, Candidate, merge, same_answer
 from rag.reader.model import Calibration, SpanPrediction
 from rag.shapes import Shape
-from rag.types import Band, Passage, band_label
+from rag.types import Band, Passage
 
 POLICY = AnswerPolicy(threshold=0.2, answer_edge=0.5, hint_floor=0.1, tie_margin=0.5)
 

@@ -13,24 +13,42 @@ from cli.main import main as cli_main
 from rag.service import Services
 from rag.settings import REPO_ROOT, Settings
 from rag.types import Answer, Citation, Item, Outlet
-from server.slack import EVENTS_PATH, SlackBot, SlackConfigError, check_settings
-from server.slack_blocks import escape, marked_snippet, render_blocks, render_text
-from server.slack_dedupe import SeenEvents
-from server.slack_handlers import BUSY, FAILED, USAGE, SlackResponder, question_from_event
-from server.timeouts import ModelCalls
+from server.middleware.timeouts import ModelCalls
+from server.routes.slack import EVENTS_PATH
+from server.slack.blocks import escape, marked_snippet, render_blocks, render_text
+from server.slack.bot import SlackBot, SlackConfigError, check_settings
+from server.slack.dedupe import SeenEvents
+from server.slack.handlers import BUSY, FAILED, USAGE, SlackResponder, question_from_event
 
 ARTICLE = "Brussels & <!channel>: the President of the Commission, Ursula von der Leyen, said <b>no</b>."
 
 
 def citation(title: str = "EU <sanctions> & Russia", start: int = 56, end: int = 76) -> Citation:
-    return Citation(doc_id="d1", title=title, date=dt.date(2025, 9, 9), source="Example News", chunk_id=1,
-                    start=start, end=end, text=ARTICLE, snippet_start=0, confidence=0.9)
+    return Citation(
+        doc_id="d1",
+        title=title,
+        date=dt.date(2025, 9, 9),
+        source="Example News",
+        chunk_id=1,
+        start=start,
+        end=end,
+        snippet=ARTICLE,
+        snippet_start=0,
+        confidence=0.9,
+    )
 
 
 def answer(text: str | None, citations: list[Citation], query: str = "q?") -> Answer:
-    return Answer(question="q?", query=query, answer=text, confidence=0.87 if text else 0.1,
-                  message="Found in 1 article." if text else "Not found in the corpus: no passage supports an answer.",
-                  citations=citations, passages=[], timings_ms={})
+    return Answer(
+        question="q?",
+        query=query,
+        answer=text,
+        confidence=0.87 if text else 0.1,
+        message="Found in 1 article." if text else "Not found in the corpus: no passage supports an answer.",
+        citations=citations,
+        passages=[],
+        timings_ms={},
+    )
 
 
 def test_escape_neutralises_slack_control_characters():
@@ -39,7 +57,7 @@ def test_escape_neutralises_slack_control_characters():
 
 def test_snippet_marks_the_answer_span_and_escapes_the_rest():
     c = citation()
-    assert ARTICLE[c.start:c.end] == "Ursula von der Leyen"
+    assert ARTICLE[c.start : c.end] == "Ursula von der Leyen"
     marked = marked_snippet(c)
     assert "*Ursula von der Leyen*" in marked
     assert "<!channel>" not in marked and "&lt;!channel&gt;" in marked and "&amp;" in marked
@@ -55,8 +73,7 @@ def test_answer_blocks_bold_answer_confidence_and_numbered_citations():
     assert blocks[0]["text"]["text"] == "Answer:\n*Ursula &lt;von&gt; der Leyen*"
     assert blocks[1]["elements"][0]["text"].startswith("Confidence 87%")
     headings = [b["text"]["text"].split("\n")[0] for b in blocks if b["type"] == "section"][1:]
-    assert headings == ["*[1] EU &lt;sanctions&gt; &amp; Russia* — 2025-09-09, Example News",
-                        "*[2] Second* — 2025-09-09, Example News"]
+    assert headings == ["*[1] EU &lt;sanctions&gt; &amp; Russia* — 2025-09-09, Example News", "*[2] Second* — 2025-09-09, Example News"]
 
 
 def test_a_citation_names_the_other_outlets_of_its_story():
@@ -95,8 +112,9 @@ def test_fallback_text_names_answer_and_sources():
 
 
 def test_question_from_event_strips_mentions_and_finds_the_thread():
-    q = question_from_event({"type": "app_mention", "text": "<@U0BOT|rag> who  leads\nthe EU?", "ts": "1.1",
-                             "thread_ts": "0.9", "channel": "C1"})
+    q = question_from_event(
+        {"type": "app_mention", "text": "<@U0BOT|rag> who  leads\nthe EU?", "ts": "1.1", "thread_ts": "0.9", "channel": "C1"}
+    )
     assert (q.text, q.channel, q.thread_ts, q.conversation_id) == ("who leads the EU?", "C1", "0.9", "slack:C1:0.9")
     assert question_from_event({"text": "hi", "ts": "2.2", "channel": "C1"}).thread_ts == "2.2"
     assert question_from_event({"text": "edited", "ts": "3", "channel": "C1", "subtype": "message_changed"}) is None
@@ -137,8 +155,13 @@ def test_missing_secrets_fail_by_name(tmp_path, mode, given, missing):
 
 
 def test_socket_mode_bot_is_built_with_the_app_token(tmp_path):
-    settings = Settings(data_dir=tmp_path, slack_mode="socket", slack_bot_token=SecretStr("xoxb-1"),
-                        slack_app_token=SecretStr("xapp-1-A1-2"), slack_api_base_url="http://127.0.0.1:9/api/")
+    settings = Settings(
+        data_dir=tmp_path,
+        slack_mode="socket",
+        slack_bot_token=SecretStr("xoxb-1"),
+        slack_app_token=SecretStr("xapp-1-A1-2"),
+        slack_api_base_url="http://127.0.0.1:9/api/",
+    )
     bot = SlackBot(settings, Services(settings))  # Services is lazy: no model loads here
     try:
         assert bot.socket is not None

@@ -26,7 +26,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -54,11 +54,7 @@ def log_config(fmt: str = "json", level: str = "INFO") -> dict:
     """A logging.config dict for uvicorn (`uvicorn.run(log_config=...)`): every logger, ours and
     uvicorn's, goes through one stderr handler in the chosen format. uvicorn's own access log is
     turned off by the caller; the middleware writes a richer one (route, duration, request id)."""
-    formatter = (
-        {"()": JsonFormatter}
-        if fmt == "json"
-        else {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
-    )
+    formatter = {"()": JsonFormatter} if fmt == "json" else {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
     return {
         "version": 1,
         "disable_existing_loggers": False,

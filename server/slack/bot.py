@@ -1,7 +1,7 @@
 """The Slack bot: a slack_bolt App wired to our listeners, served over HTTP or Socket Mode.
 
 Two ways in, one bot. `RAG_SLACK_MODE=http`: Slack POSTs Events API deliveries and slash
-commands to `/slack/events` on our FastAPI app; bolt checks the signature (401 when missing,
+commands to `/slack/events` on our FastAPI app (server/routes/slack.py); bolt checks the signature (401 when missing,
 stale or wrong), answers the `url_verification` challenge, and acknowledges at once while the
 listener works on a thread. `RAG_SLACK_MODE=socket`: the bot dials out to Slack over a
 WebSocket (no public URL needed), started by the server's lifespan or by `rag slack`.
@@ -15,22 +15,19 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 
+from index.errors import RagError
 from rag.service import Services
 from rag.settings import Settings
-from server.slack_dedupe import DropRepeatedEvents, SeenEvents
-from server.slack_handlers import SlackListeners, SlackResponder
-from server.timeouts import ModelCalls
+from server.middleware.timeouts import ModelCalls
+from server.slack.dedupe import DropRepeatedEvents, SeenEvents
+from server.slack.handlers import SlackListeners, SlackResponder
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
 # bolt's threads only acknowledge and wait on the model pool, so there can be many: a full pool
 # would delay `/ask` acknowledgements past Slack's 3 seconds
 LISTENER_THREADS = 32
@@ -40,8 +37,10 @@ _REQUIRED = {
 }
 
 
-class SlackConfigError(ValueError):
-    """Slack is switched on but a token or secret it needs is missing."""
+class SlackConfigError(RagError, ValueError):
+    """Slack is switched on but a token or secret it needs is missing (a usage error: exit 2)."""
+
+    exit_code = 2
 
 
 def check_settings(settings: Settings) -> None:
@@ -123,18 +122,3 @@ def start_slack(settings: Settings, services: Services, model_calls: ModelCalls)
     bot = SlackBot(settings, services, model_calls)
     bot.connect()
     return bot
-
-
-router = APIRouter()
-
-
-@router.post(EVENTS_PATH, include_in_schema=False)
-async def slack_events(request: Request) -> Response:
-    """Events API deliveries, slash commands and the URL check, all handed to bolt as they came."""
-    bot: SlackBot | None = getattr(request.app.state, "slack", None)
-    if bot is None or bot.mode != "http":
-        raise HTTPException(status_code=404, detail="the Slack HTTP endpoint is off (RAG_SLACK_MODE=http turns it on)")
-    body = await request.body()
-    # dispatch blocks briefly (signature check, the first auth.test, the ack): keep it off the event loop
-    bolt_response = await run_in_threadpool(bot.app.dispatch, to_bolt_request(request, body))
-    return to_starlette_response(bolt_response)

@@ -1,5 +1,5 @@
-"""The operational shell around every route: request ids, access log, metrics and the
-last-resort 500; `install()` wires it, with auth, body limit and timeouts, into an app.
+"""The outermost layer around every route: request ids, access log, metrics and the
+last-resort 500 (server/middleware/__init__.py installs it with the others).
 
 Pure ASGI (not BaseHTTPMiddleware) so streamed responses (chat, SSE) pass through untouched.
 """
@@ -11,21 +11,13 @@ import re
 import time
 import uuid
 
-from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag.settings import Settings
-from server import metrics as metrics_module
-from server.logging_json import request_id_var
-from server.body_limit import BodyLimitMiddleware
-from server.keys import KeyRing
-from server.metrics import Metrics
-from server.middleware_errors import send_json_error
-from server.openapi_errors import document_errors
-from server.security import ApiKeyMiddleware
-from server.timeouts import ModelCalls, ModelTimeout, model_timeout_handler
+from server.middleware.errors import send_json_error
+from server.middleware.logging_json import request_id_var
+from server.middleware.metrics import Metrics
 
 log = logging.getLogger("rag.server")
 access_log = logging.getLogger("rag.access")
@@ -104,26 +96,3 @@ class RequestContextMiddleware:
                 extra={"method": scope["method"], "route": route, "status": status, "duration_ms": round(1000 * seconds, 1)},
             )
             request_id_var.reset(token)
-
-
-def install(app: FastAPI, settings: Settings) -> None:
-    """Metrics, model-call timeouts, then API keys inside the body limit inside request context
-    (the last middleware added runs first)."""
-    app.state.metrics = Metrics(app)
-    app.state.model_calls = ModelCalls(settings.model_timeout_seconds, settings.model_concurrency)
-    app.include_router(metrics_module.router)
-    app.add_exception_handler(ModelTimeout, model_timeout_handler)
-    document_errors(app, settings)
-    app.state.keys = KeyRing([k.get_secret_value() for k in settings.api_keys], settings.keys_file)
-    app.add_middleware(
-        ApiKeyMiddleware,
-        keys=app.state.keys,
-        rate=settings.rate_limit_per_second,
-        burst=settings.rate_limit_burst,
-    )
-    app.add_middleware(
-        BodyLimitMiddleware,
-        default=(settings.max_body_bytes, "RAG_MAX_BODY_BYTES"),
-        per_path={"/v1/documents": (settings.max_upload_bytes, "RAG_MAX_UPLOAD_BYTES")},
-    )
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)

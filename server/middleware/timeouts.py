@@ -22,7 +22,7 @@ from typing import TypeVar
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from server.middleware_errors import error_body
+from server.middleware.errors import error_body
 
 T = TypeVar("T")
 
@@ -67,5 +67,6 @@ async def run_model_call(request: Request, fn: Callable[..., T], *args, **kwargs
     return await request.app.state.model_calls.run(fn, *args, **kwargs)
 
 
-def model_timeout_handler(request: Request, exc: ModelTimeout) -> JSONResponse:
+def model_timeout_handler(request: Request, exc: Exception) -> JSONResponse:
+    """For ModelTimeout (registered for that class only): 503 with Retry-After."""
     return JSONResponse(status_code=503, content=error_body(str(exc)), headers={"Retry-After": "5"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from rag.settings import Settings
-from server.security import is_public
+from server.middleware.api_keys import is_public
 
 ERROR_BODY = {
     "title": "ErrorBody",
@@ -62,4 +62,4 @@ def document_errors(app: FastAPI, settings: Settings) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema

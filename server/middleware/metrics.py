@@ -1,4 +1,4 @@
-"""Prometheus metrics at GET /metrics: traffic, latency by route and by pipeline stage, answer
+"""Prometheus metrics (served at GET /metrics by server/routes/health.py): traffic, latency by route and by pipeline stage, answer
 rate, index size.
 
 Every app gets its own CollectorRegistry (not prometheus-client's global one) so that several
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from fastapi import Request
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -47,23 +47,31 @@ class Metrics:
     def __init__(self, app) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "rag_http_requests", "HTTP requests by route template and status", ["method", "route", "status"],
+            "rag_http_requests",
+            "HTTP requests by route template and status",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "rag_http_request_duration_seconds", "HTTP request latency by route template and status",
-            ["method", "route", "status"], buckets=REQUEST_BUCKETS, registry=self.registry,
+            "rag_http_request_duration_seconds",
+            "HTTP request latency by route template and status",
+            ["method", "route", "status"],
+            buckets=REQUEST_BUCKETS,
+            registry=self.registry,
         )
         self.stages = Histogram(
-            "rag_pipeline_stage_seconds", "time spent in each stage of answering (embed, dense, bm25, fuse, read, total)",
-            ["stage"], buckets=STAGE_BUCKETS, registry=self.registry,
+            "rag_pipeline_stage_seconds",
+            "time spent in each stage of answering (embed, dense, bm25, fuse, read, total)",
+            ["stage"],
+            buckets=STAGE_BUCKETS,
+            registry=self.registry,
         )
-        self.answers = Counter(
-            "rag_answers", "questions answered, by outcome (answer or no_answer)", ["outcome"], registry=self.registry
-        )
+        self.answers = Counter("rag_answers", "questions answered, by outcome (answer or no_answer)", ["outcome"], registry=self.registry)
         self.questions = Counter(
-            "rag_collection_questions", 'questions by each collection they searched ("*": every collection)',
-            ["collection"], registry=self.registry,
+            "rag_collection_questions",
+            'questions by each collection they searched ("*": every collection)',
+            ["collection"],
+            registry=self.registry,
         )
         self.registry.register(_IndexCollector(app))
 
@@ -86,11 +94,3 @@ def observe_answer(request: Request, answer: Answer, collections: tuple[str, ...
     metrics: Metrics | None = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.observe_answer(answer, collections)
-
-
-router = APIRouter()
-
-
-@router.get("/metrics", include_in_schema=False)
-def metrics_endpoint(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import Field
 
-from rag.conversation import CONVERSATION_ID, ChatEngine, ConversationNotFound
+from rag.conversation import CONVERSATION_ID, ConversationNotFound
 from rag.types import ChatAnswer
-from server.deps import get_chat
-from server.keys import Principal
-from server.metrics import observe_answer
-from server.schemas import MAX_QUESTION_CHARS, NonBlankText, RetrievalOptions
-from server.security import get_principal, readable_filters
-from server.timeouts import run_model_call
+from server.deps import ChatDep, PrincipalDep, readable_filters
+from server.middleware.metrics import observe_answer
+from server.middleware.timeouts import run_model_call
+from server.schemas import NonBlankText, RetrievalOptions, check_limits
 
 router = APIRouter()
 
@@ -24,7 +22,7 @@ class ChatRequest(RetrievalOptions):
         description="continue this conversation (an id a previous reply returned); omit to start one",
     )
     message: NonBlankText = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, examples=["Which TV programme did he speak on?"]
+        min_length=1, description="at most RAG_MAX_QUESTION_CHARS (2,000 unless set)", examples=["Which TV programme did he speak on?"]
     )
 
 
@@ -32,12 +30,13 @@ class ChatRequest(RetrievalOptions):
 async def chat(
     body: ChatRequest,
     request: Request,
-    engine: ChatEngine = Depends(get_chat),
-    principal: Principal = Depends(get_principal),
+    engine: ChatDep,
+    principal: PrincipalDep,
 ) -> ChatAnswer:
     """Answer a message in a conversation: follow-ups ("he", "what about the EU?") are resolved
     against its earlier turns, and `query` shows the standalone question that was searched.
     A conversation belongs to the key that started it."""
+    check_limits(request.app.state.settings, "message", body.message, body.top_k)
     filters = readable_filters(principal, body.filters())
     try:
         answer = await run_model_call(

@@ -9,8 +9,8 @@ The rate limit is a token bucket (a few lines, so no dependency: `limits` offers
 not buckets) because a bucket gives both a sustained rate and a burst allowance, and the
 time until the next token is an exact Retry-After.
 
-Each key is a principal (server/keys.py): the middleware puts it in the request's state, and
-routes turn it into the collections the retrieval layer may search (`readable_filters`).
+Each key is a principal (rag/access.py): the middleware puts it in the request's state, and
+routes turn it into the collections the retrieval layer may search (`readable_filters`, server/deps.py).
 Nothing is checked after retrieval: what a key may not read is never retrieved.
 """
 
@@ -20,12 +20,10 @@ import math
 import threading
 import time
 
-from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from index.store import Filters
-from server.keys import OPEN, KeyRing, Principal
-from server.middleware_errors import send_json_error
+from rag.access import OPEN, KeyRing, Principal
+from server.middleware.errors import send_json_error
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/", "/favicon.ico", "/slack/events"})
 PUBLIC_PREFIXES = ("/static/",)
@@ -113,27 +111,10 @@ class ApiKeyMiddleware:
             wait = self._bucket(principal).take()
             if wait > 0:
                 await send_json_error(
-                    send, 429, f"rate limit exceeded for this API key; retry in {wait:.1f} s",
+                    send,
+                    429,
+                    f"rate limit exceeded for this API key; retry in {wait:.1f} s",
                     {"retry-after": str(max(1, math.ceil(wait)))},
                 )
                 return
         await self.app(scope, receive, send)
-
-
-def get_principal(request: Request) -> Principal:
-    """The caller (a FastAPI dependency); a public path has none, and no route there needs one."""
-    principal = getattr(request.state, "principal", None)
-    if principal is None:
-        raise HTTPException(status_code=401, detail="missing API key: send `Authorization: Bearer <key>`")
-    return principal
-
-
-def readable_filters(principal: Principal, filters: Filters) -> Filters:
-    """The request's filters restricted to what the caller may read. Asking for a collection
-    it may not read is a 403 that names it (whether or not it exists), never a wider search."""
-    readable = principal.readable
-    if filters.collections is not None and readable is not None:
-        refused = sorted(set(filters.collections) - readable)
-        if refused:
-            raise HTTPException(status_code=403, detail=f"this key may not read the collection(s) {', '.join(refused)}")
-    return filters.within(readable)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rag.types import Answer, Citation, band_label
+from rag.answer_text import band_label, date_label, outlet_label, searched_for
+from rag.types import Answer, Citation
 
 Block = dict[str, Any]
 
@@ -44,7 +45,7 @@ def _context(text: str) -> Block:
 
 def marked_snippet(citation: Citation) -> str:
     """The snippet with the answer span in bold; offsets are into the article, the snippet starts at snippet_start."""
-    text = citation.text
+    text = citation.snippet
     lo = citation.start - citation.snippet_start
     hi = citation.end - citation.snippet_start
     if not 0 <= lo < hi <= len(text):  # the span is not inside this snippet: quote it unmarked
@@ -60,11 +61,11 @@ def marked_snippet(citation: Citation) -> str:
 
 
 def citation_heading(n: int, citation: Citation) -> str:
-    parts = [citation.date.isoformat() if citation.date else "undated"]
+    parts = [date_label(citation.date)]
     if citation.source:
         parts.append(escape(citation.source))
     if citation.also_published_by:
-        parts.append("also published by " + ", ".join(escape(o.source or o.doc_id) for o in citation.also_published_by))
+        parts.append("also published by " + ", ".join(escape(outlet_label(o)) for o in citation.also_published_by))
     return f"*[{n}] {escape(citation.title)}* — {', '.join(parts)}"
 
 
@@ -81,7 +82,9 @@ def render_blocks(answer: Answer) -> list[Block]:
         blocks = [_mrkdwn(f"*{label}*\n{escape(answer.message)}")]
         if answer.suggestion:
             s = answer.suggestion
-            blocks.append(_context(f":grey_question: Low-confidence hint, not an answer: {escape(_one_line(s.text))} ({s.confidence:.0%})"))
+            blocks.append(
+                _context(f":grey_question: Low-confidence hint, not an answer: {escape(_one_line(s.answer))} ({s.confidence:.0%})")
+            )
             blocks.append(_citation_block(1, s.citation))
     else:
         said = (
@@ -97,8 +100,8 @@ def render_blocks(answer: Answer) -> list[Block]:
         if citations:
             blocks.append({"type": "divider"})
             blocks.extend(_citation_block(n, c) for n, c in enumerate(citations, start=1))
-    if answer.query != answer.question:  # a follow-up, rewritten: show what was searched
-        blocks.append(_context(f"Searched for: {escape(answer.query)}"))
+    if query := searched_for(answer):  # a follow-up, rewritten: show what was searched
+        blocks.append(_context(f"Searched for: {escape(query)}"))
     return blocks
 
 
@@ -107,10 +110,7 @@ def render_text(answer: Answer) -> str:
     label = band_label(answer.confidence_band)
     if answer.answer is None:
         return f"{label}: {escape(answer.message)}"
-    sources = "; ".join(
-        f"[{n}] {escape(c.title)} ({c.date.isoformat() if c.date else 'undated'})"
-        for n, c in enumerate(answer.citations[:MAX_CITATIONS], start=1)
-    )
+    sources = "; ".join(f"[{n}] {escape(c.title)} ({date_label(c.date)})" for n, c in enumerate(answer.citations[:MAX_CITATIONS], start=1))
     text = f"{label}: {escape(answer.answer)} (confidence {answer.confidence:.0%})"
     return f"{text}. Sources: {sources}" if sources else text
 

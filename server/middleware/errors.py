@@ -12,7 +12,7 @@ import json
 
 from starlette.types import Send
 
-from server.logging_json import request_id_var
+from server.middleware.logging_json import request_id_var
 
 
 def error_body(message: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.middleware_errors import send_json_error
+from server.middleware.errors import send_json_error
 
 log = logging.getLogger("rag.server")
 

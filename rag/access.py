@@ -6,6 +6,9 @@ collections) are readers of every collection. The keys file `RAG_KEYS_FILE` hold
 away; `rag keys add` prints a new key once and appends its entry. Presented keys are hashed
 and compared with every entry in constant time, so timing says nothing about which matched.
 The file is re-read when it changes, so a key added while the server runs works at once.
+
+These are access rules, not HTTP: they live here so that `rag keys` (the CLI) and the server's
+API-key middleware (server/middleware/api_keys.py) use the same ones, and the CLI needs no server.
 """
 
 from __future__ import annotations
@@ -22,18 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from index.store import valid_collection
+from index.errors import RagError
+from index.store import COLLECTION_PATTERN, COLLECTION_RULE, valid_collection
 
 log = logging.getLogger(__name__)
 
 Role = Literal["reader", "editor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 EVERY_COLLECTION = "*"
-_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_NAME = re.compile(COLLECTION_PATTERN)  # key names follow the collection-name rule
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
-class KeysFileError(ValueError):
+class KeysFileError(RagError, ValueError):
     """The keys file cannot be used as it is; the message names the entry and the fix."""
 
 
@@ -106,7 +110,7 @@ def load_keys_file(path: Path) -> list[KeyEntry]:
             raise KeysFileError(f"{where} is not a table")
         name, digest, role, collections = (table.get(k) for k in ("name", "sha256", "role", "collections"))
         if not isinstance(name, str) or not _NAME.match(name):
-            raise KeysFileError(f"{where}: `name` must be 1-64 letters, digits, '.', '_' or '-'")
+            raise KeysFileError(f"{where}: invalid `name`: {COLLECTION_RULE}")
         if name in names:
             raise KeysFileError(f"{where}: the name {name!r} is used twice")
         if not isinstance(digest, str) or not _DIGEST.match(digest):
@@ -128,7 +132,7 @@ def add_key(path: Path, name: str, role: str, collections: list[str]) -> str:
     """Append an entry for a new random key and return the key (shown once, stored hashed).
     The file is checked before and after, and created readable by its owner only."""
     if not _NAME.match(name):
-        raise KeysFileError(f"invalid key name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+        raise KeysFileError(f"invalid key name {name!r}: {COLLECTION_RULE}")
     if role not in ROLES:
         raise KeysFileError(f"invalid role {role!r}: use one of {', '.join(ROLES)}")
     existing = load_keys_file(path) if path.exists() else []
@@ -171,6 +175,8 @@ class KeyRing:
         return [p for _, p in self._plain] + [e.principal for e in self._entries]
 
     def _file_stamp(self) -> tuple[int, int] | None:
+        if self._file is None:
+            return None
         try:
             st = os.stat(self._file)
         except OSError:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
@@ -28,20 +28,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import to_json
 
 from index.store import Filters
-from rag.conversation import ChatEngine
+from rag.access import Principal
+from rag.answer_text import date_label
 from rag.service import Services
 from rag.types import Answer, Citation
-from server.deps import get_chat, get_services
-from server.keys import Principal
-from server.metrics import observe_answer
-from server.schemas import MAX_QUESTION_CHARS, describe_validation_error
-from server.security import get_principal
-from server.timeouts import ModelTimeout, run_model_call
+from server.deps import ChatDep, PrincipalDep, ServicesDep
+from server.middleware.metrics import observe_answer
+from server.middleware.timeouts import ModelTimeout, run_model_call
+from server.schemas import check_limits, describe_validation_error
 
 MODEL_ID = "rag-news"
 MAX_MESSAGES = 200
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
 
 
 class OpenAIErrorRoute(APIRoute):
@@ -64,7 +62,7 @@ class OpenAIErrorRoute(APIRoute):
         return route
 
 
-def _error(status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(status: int, message: str, kind: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
     return JSONResponse(status_code=status, content=body, headers=headers)
 
@@ -110,8 +108,6 @@ class CompletionRequest(BaseModel):
             raise ValueError(f"the last message must be the user's question, not a {last.role!r} message")
         if not last.text.strip():
             raise ValueError("the last user message is empty")
-        if len(last.text) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the last user message is {len(last.text)} characters; the limit is {MAX_QUESTION_CHARS}")
         return self
 
     def history(self) -> list[tuple[str, str | None]]:
@@ -163,7 +159,7 @@ def reply_text(answer: Answer) -> str:
     """The answer, then its numbered citations; "not found" when the corpus does not say."""
     if answer.answer is None:
         return answer.message
-    sources = [f"[{n}] {c.title}, {c.date or 'undated'}" for n, c in enumerate(answer.citations, start=1)]
+    sources = [f"[{n}] {c.title}, {date_label(c.date)}" for n, c in enumerate(answer.citations, start=1)]
     return "\n\n".join([answer.answer, "\n".join(sources)])
 
 
@@ -201,15 +197,13 @@ def _models(principal: Principal, services: Services) -> list[str]:
 
 
 @router.get("/models", response_model=ModelList)
-def list_models(
-    principal: Principal = Depends(get_principal), services: Services = Depends(get_services)
-) -> ModelList:
+def list_models(principal: PrincipalDep, services: ServicesDep) -> ModelList:
     """`rag-news` (every collection the key may read), then `rag-news/NAME` for each of them."""
     return ModelList(data=[ModelCard(id=m) for m in _models(principal, services)])
 
 
 @router.get("/models/{model_id:path}", response_model=ModelCard)
-def get_model(model_id: str, principal: Principal = Depends(get_principal)) -> ModelCard:
+def get_model(model_id: str, principal: PrincipalDep) -> ModelCard:
     _model_filters(model_id, principal)
     return ModelCard(id=model_id)
 
@@ -218,11 +212,12 @@ def get_model(model_id: str, principal: Principal = Depends(get_principal)) -> M
 async def chat_completions(
     body: CompletionRequest,
     request: Request,
-    engine: ChatEngine = Depends(get_chat),
-    principal: Principal = Depends(get_principal),
+    engine: ChatDep,
+    principal: PrincipalDep,
 ):
     """Answer the last user message, earlier messages giving the context for follow-ups.
     With `stream: true` the reply comes as server-sent `chat.completion.chunk` events."""
+    check_limits(request.app.state.settings, "messages", body.messages[-1].text)
     filters = _model_filters(body.model, principal)
     history = engine.replay(body.history())
     answer = await run_model_call(request, engine.answer, body.messages[-1].text, history, None, filters)
@@ -240,7 +235,5 @@ def _model_filters(model: str, principal: Principal) -> Filters:
     base, slash, collection = model.partition("/")
     readable = principal.readable
     if base != MODEL_ID or (slash and (not collection or (readable is not None and collection not in readable))):
-        raise HTTPException(
-            status_code=404, detail=f"the model {model!r} does not exist; this server has {MODEL_ID!r} (see /v1/models)"
-        )
+        raise HTTPException(status_code=404, detail=f"the model {model!r} does not exist; this server has {MODEL_ID!r} (see /v1/models)")
     return Filters(collections=(collection,) if slash else None).within(readable)

@@ -11,11 +11,11 @@ finished, not abandoned half-way with a 503.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path, PurePath
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -24,13 +24,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.ingest import IngestReport
 from index.parse import ParseError, parse_record
-from index.store import COLLECTION_PATTERN, DEFAULT_COLLECTION, Filters, StoredDocument
+from index.store import COLLECTION_PATTERN, DEFAULT_COLLECTION, Filters, StoredDocument, is_valid_collection
+from rag.access import Principal
 from rag.service import Services
-from server.deps import get_services
-from server.keys import Principal
-from server.security import get_principal, readable_filters
+from server.deps import PrincipalDep, ServicesDep, readable_filters
 
 router = APIRouter(tags=["documents"])
+
+
+# `?collection=NAME`: which collection a doc_id is meant in, when several hold it
+CollectionQuery = Annotated[str | None, Query(pattern=COLLECTION_PATTERN)]
 
 
 class DocumentOut(BaseModel):
@@ -69,9 +72,7 @@ class NewDocument(BaseModel):
 class AddDocuments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    collection: str | None = Field(
-        None, pattern=COLLECTION_PATTERN, description="default: your key's only collection, else `default`"
-    )
+    collection: str | None = Field(None, pattern=COLLECTION_PATTERN, description="default: your key's only collection, else `default`")
     documents: list[NewDocument] = Field(min_length=1)
 
 
@@ -145,12 +146,12 @@ def _result(collection: str, report: IngestReport) -> AddResult:
     result = AddResult(
         collection=collection,
         added=report.added,
-        replaced=report.updated,
+        replaced=report.replaced,
         unchanged=report.unchanged,
         refused=[Refused(name=n, reason=r) for n, r in report.failed],
         chunks=report.chunks,
     )
-    if report.failed and not (report.added or report.updated or report.unchanged):
+    if report.failed and not (report.added or report.replaced or report.unchanged):
         raise HTTPException(status_code=422, detail=result.model_dump())
     return result
 
@@ -164,7 +165,7 @@ async def _uploads(request: Request, limit: int) -> tuple[str | None, list[Uploa
         raise
     files = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
     collection = form.get("collection")
-    if isinstance(collection, str) and not re.match(COLLECTION_PATTERN, collection):
+    if isinstance(collection, str) and not is_valid_collection(collection):
         error = {"loc": ("body", "collection"), "msg": f"invalid collection name {collection[:80]!r}", "type": "value_error"}
         raise RequestValidationError([error])
     if not files:
@@ -186,9 +187,7 @@ def _ingest_uploads(services: Services, collection: str, files: list[tuple[str, 
 
 
 @router.post("/v1/documents", response_model=AddResult, openapi_extra={"requestBody": ADD_BODY})
-async def add_documents(
-    request: Request, principal: Principal = Depends(get_principal), services: Services = Depends(get_services)
-) -> AddResult:
+async def add_documents(request: Request, principal: PrincipalDep, services: ServicesDep) -> AddResult:
     """Add or replace articles in a collection (editor or admin): a JSON body
     `{"collection": …, "documents": [{"doc_id", "title", "date", "source", "text"}, …]}`, or a
     multipart upload of `files` (.txt .md .html .json .jsonl, as `rag ingest` takes) with an
@@ -221,12 +220,12 @@ async def add_documents(
 
 @router.get("/v1/documents", response_model=list[DocumentOut])
 def list_documents(
-    collection: list[str] | None = Query(None, description="only these collections (repeatable)"),
-    principal: Principal = Depends(get_principal),
-    services: Services = Depends(get_services),
+    principal: PrincipalDep,
+    services: ServicesDep,
+    collection: Annotated[list[str] | None, Query(description="only these collections (repeatable)")] = None,
 ) -> list[DocumentOut]:
     """The documents of the collections your key may read."""
-    filters = readable_filters(principal, Filters(collections=tuple(collection) if collection else None))
+    filters = readable_filters(principal, Filters.of(collections=collection))
     return [DocumentOut.of(d) for d in services.store.documents(filters)]
 
 
@@ -244,9 +243,9 @@ def _readable_document(services: Services, principal: Principal, doc_id: str, co
 @router.get("/v1/documents/{doc_id}", response_model=DocumentOut)
 def get_document(
     doc_id: str,
-    collection: str | None = Query(None, pattern=COLLECTION_PATTERN),
-    principal: Principal = Depends(get_principal),
-    services: Services = Depends(get_services),
+    principal: PrincipalDep,
+    services: ServicesDep,
+    collection: CollectionQuery = None,
 ) -> DocumentOut:
     """The stored article text: citation offsets point into `text`."""
     return DocumentOut.of(_readable_document(services, principal, doc_id, collection), with_text=True)
@@ -255,9 +254,9 @@ def get_document(
 @router.delete("/v1/documents/{doc_id}", response_model=DeleteResult)
 def delete_document(
     doc_id: str,
-    collection: str | None = Query(None, pattern=COLLECTION_PATTERN),
-    principal: Principal = Depends(get_principal),
-    services: Services = Depends(get_services),
+    principal: PrincipalDep,
+    services: ServicesDep,
+    collection: CollectionQuery = None,
 ) -> DeleteResult:
     """Delete a document (editor or admin) from a collection your key may write."""
     target = _target(principal, collection)

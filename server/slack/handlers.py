@@ -13,26 +13,25 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from slack_sdk import WebClient
 
 from index.store import Filters
+from rag.limits import QuestionError, check_question
 from rag.service import Services
 from rag.types import Answer
-from server.slack_blocks import Block, escape, render_blocks, render_notice, render_question, render_text
-from server.timeouts import ModelCalls, ModelTimeout
+from server.middleware.timeouts import ModelCalls, ModelTimeout
+from server.slack.blocks import Block, escape, render_blocks, render_notice, render_question, render_text
 
 log = logging.getLogger(__name__)
 
 USAGE = "Ask me a question about the news corpus, e.g. `/ask Who is the President of the European Commission?`"
 FAILED = "Sorry, something went wrong while answering that. Please try again in a moment."
 BUSY = "Sorry, I am too busy to answer that right now. Please ask again in a minute."
-NO_COLLECTION = (
-    "This channel has no collection of articles to answer from. "
-    "An admin can give it one in RAG_SLACK_CHANNEL_COLLECTIONS."
-)
+NO_COLLECTION = "This channel has no collection of articles to answer from. An admin can give it one in RAG_SLACK_CHANNEL_COLLECTIONS."
 EVERY_COLLECTION = "*"
 # `<@U123>` or `<@U123|name>`: the mention that addressed the bot is not part of the question
 _USER_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -89,8 +88,10 @@ class SlackResponder:
     def reply(self, question: str, ask: Callable[[str], Answer]) -> tuple[str, list[Block]]:
         if not question:
             return render_notice(USAGE)
-        if len(question) > self._max_chars:
-            return render_notice(f"That question is {len(question)} characters long; the limit is {self._max_chars}.")
+        try:
+            check_question(question, self._max_chars)  # the rule HTTP and the CLI apply (rag/limits.py)
+        except QuestionError as exc:
+            return render_notice(f"Sorry, {exc}.")
         try:
             answer = self._model_calls.call(ask, question)
         except ModelTimeout:
@@ -120,7 +121,7 @@ class SlackResponder:
 
 
 class SlackListeners:
-    """The bolt listeners; registered by server.slack."""
+    """The bolt listeners; registered by server/slack/bot.py."""
 
     def __init__(self, responder: SlackResponder) -> None:
         self._responder = responder
