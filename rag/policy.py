@@ -33,7 +33,7 @@ from rag.types import Band, Passage
 
 # P(right) from which a reply is an answer rather than a possible one: the calibrated confidence
 # is a probability, and below one half the reader is more often wrong than right (eval/README.md,
-# "Question shapes and confidence bands", has the share right in each band over the seed questions).
+# "Question shapes and confidence bands").
 ANSWER_EDGE = 0.5
 # A list question's further answers must be this close to its best one in log-odds (a factor of
 # about 4.5 in odds): on the test articles the reader's second span of a passage was a true item at
