@@ -7,7 +7,7 @@ import sys
 
 from cli.common import add_filter_args, checked_top_k, question_from_args, services
 from cli.remote import ask_server, ready_server
-from rag.answer_text import date_label, outlet_label, searched_for
+from rag.answer_text import band_label, date_label, outlet_label, searched_for
 from rag.limits import QuestionError, check_question
 from rag.settings import Settings
 from rag.types import Answer
@@ -15,14 +15,17 @@ from rag.types import Answer
 
 def format_answer(answer: Answer) -> str:
     lines = []
+    label = band_label(answer.confidence_band)
     if answer.answer is None:
+        lines.append(label)
         lines.append(answer.message)
         if answer.suggestion:
             s, c = answer.suggestion, answer.suggestion.citation
             lines.append(f"  low-confidence hint, not an answer: {s.answer}   (confidence {s.confidence:.2f})")
             lines.append(f"      {c.title} — {c.doc_id}, {date_label(c.date)}, chars {c.start}-{c.end}: “{c.snippet}”")
     else:
-        lines.append(f"{answer.answer}   (confidence {answer.confidence:.2f})")
+        lines.append(f"{label}: {answer.answer}   (confidence {answer.confidence:.2f})")
+        lines.extend(f"  • {item.text} [{n}]" for n, item in enumerate(answer.items, start=1))
         lines.append(answer.message)
         for n, c in enumerate(answer.citations, start=1):
             lines.append(f"  [{n}] {c.title} — {c.doc_id}, {date_label(c.date)}, chars {c.start}-{c.end}")

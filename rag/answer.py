@@ -1,11 +1,11 @@
-"""Question in, cited answer out: retrieve, read the passages, merge agreeing spans, decide.
+"""Question in, cited answer out: retrieve, read the passages, let the answer policy decide, cite.
 
 The reader proposes one span per passage with a calibrated confidence. It reads the best
 few passages first and the rest of top-k only when none of those gave a confident answer:
 the rank penalty makes a lower passage's span lose to a confident higher one anyway, and
-the reader is most of a question's time (eval/README.md, "Staged reading"). Spans that say
-the same thing (equal after SQuAD normalisation, or one contained in the other: "Macron"
-and "Emmanuel Macron") are one answer cited by every passage that gave it.
+the reader is most of a question's time (eval/README.md, "Staged reading"). What to say of
+the spans (merging agreeing ones, near-ties, newer vs older, bands, hints) is the answer
+policy's (rag/policy.py); this module only reads and cites.
 
 Dates: nothing dated after the day asked (`as_of`) is retrieved at all (rag/retrieve.py), and
 recency and a period the question names are priors there (rag/timeprior.py), not rules here.
@@ -22,89 +22,28 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from index.sentences import sentence_spans
 from index.spelling import in_spelling_of
 from index.store import Filters, StoredOutlet
+from rag.empty import nothing_to_read
+from rag.policy import AnswerPolicy, Candidate, Decision, Group, merge
 from rag.question import Question
-from rag.reader.model import Reader, SpanPrediction
-from rag.reader.squad import normalize_answer
+from rag.reader.model import Reader
 from rag.retrieve import Retriever
-from rag.supersede import Claim, supersedes
+from rag.shapes import Shape, question_shape
 from rag.timeprior import TimePrior
 from rag.timewords import Period, period_in
-from rag.types import Answer, Citation, EarlierAnswer, Outlet, Passage, Suggestion
+from rag.types import Answer, Citation, EarlierAnswer, Item, Outlet, Passage, Suggestion
 
 Outlets = dict[tuple[str, str], list[StoredOutlet]]  # (collection, story_id) → its stored copies
 
 NOT_FOUND = "Not found in the corpus: no passage supports an answer to this question."
-EMPTY_CORPUS = "The corpus is empty: ingest articles first (rag ingest PATH)."
 SNIPPET_MAX_CHARS = 300
-
-
-@dataclass
-class _Candidate:
-    passage: Passage
-    span: SpanPrediction
-    confidence: float
-
-    @property
-    def key(self) -> str:
-        return normalize_answer(self.span.text)
-
-
-@dataclass
-class _Group:
-    members: list[_Candidate] = field(default_factory=list)
-
-    @property
-    def best(self) -> _Candidate:
-        return max(self.members, key=lambda c: c.confidence)
-
-    @property
-    def confidence(self) -> float:
-        return self.best.confidence
-
-    @property
-    def newest(self) -> dt.date:
-        return max((c.passage.date or dt.date.min) for c in self.members)
-
-    @property
-    def date(self) -> dt.date | None:
-        return None if self.newest == dt.date.min else self.newest
-
-    @property
-    def stories(self) -> set[tuple[str, str]]:
-        """Stories are per collection: the same wire copy in two collections is two stories."""
-        return {(c.passage.collection, c.passage.story_id or c.passage.doc_id) for c in self.members}
-
-    def agrees_with(self, key: str) -> bool:
-        return any(_same_answer(key, m.key) for m in self.members)
-
-
-def _same_answer(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    return bool(short) and f" {short} " in f" {long} "
-
-
-def _claim(group: _Group) -> Claim:
-    best = group.best
-    return Claim(best.span.text, _snippet(best.passage, best.span.start, best.span.end)[1], group.date)
-
-
-def _replaces(question: str, newer: _Group, older: _Group) -> bool:
-    return newer is not older and supersedes(question, _claim(newer), _claim(older))
-
-
-def _log_odds(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
-    return math.log(p / (1 - p))
+# spans a list question takes from each passage: a passage may name its items in several places
+LIST_SPANS_PER_PASSAGE = 4
 
 
 def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
@@ -138,7 +77,7 @@ def _widened(filters: Filters, period: Period) -> str:
     )
 
 
-def _dated_message(chosen: _Group, earlier: list[EarlierAnswer]) -> str:
+def _dated_message(chosen: Group, earlier: list[EarlierAnswer]) -> str:
     """The reply's sentence about evidence: how many independent reports, from when, and what
     older reports said instead."""
     n = len(chosen.stories)
@@ -175,12 +114,19 @@ class AnswerPipeline:
         self.retriever = retriever
         self.reader = reader
         self.top_k = top_k
-        self.threshold = no_answer_threshold if no_answer_threshold is not None else reader.calibration.threshold
-        self.tie_margin = tie_margin
+        self.policy = AnswerPolicy.from_calibration(reader.calibration, no_answer_threshold, tie_margin=tie_margin)
         self.rank_penalty = rank_penalty
         self.first_pass = first_pass
         self.stop_confidence = stop_confidence
         self.time_prior = time_prior or TimePrior()
+
+    @property
+    def threshold(self) -> float:
+        return self.policy.threshold
+
+    @property
+    def tie_margin(self) -> float:
+        return self.policy.tie_margin
 
     def ask(
         self,
@@ -229,57 +175,69 @@ class AnswerPipeline:
         about_now = period is None or period.kind == "window"
 
         t = time.perf_counter()
-        groups: list[_Group] = []
-        read = len(passages) if self.first_pass is None else min(self.first_pass, len(passages))
-        self._read(query, passages, 0, read, groups)
+        shape = question_shape(query)
+        groups: list[Group] = []
+        # a list is collected from every passage; other shapes stop once one answer is sure
+        staged = self.first_pass is not None and shape is not Shape.LIST
+        read = min(self.first_pass, len(passages)) if staged and self.first_pass is not None else len(passages)
+        self._read(query, passages, 0, read, groups, shape)
         if read < len(passages) and max((g.confidence for g in groups), default=0.0) < self.stop_confidence:
-            self._read(query, passages, read, len(passages), groups)
+            self._read(query, passages, read, len(passages), groups, shape)
             read = len(passages)
         timings["read_ms"] = 1000 * (time.perf_counter() - t)
 
-        chosen = self._choose(groups, query, about_now)
+        decision = self.policy.decide(groups, shape, query, about_now)
         timings["total_ms"] = 1000 * (time.perf_counter() - t0)
         timings = {k: round(v, 2) for k, v in timings.items()}
-        if chosen is None or chosen.confidence < self.threshold:
-            best_conf = chosen.confidence if chosen else 0.0
-            suggestion = (
-                Suggestion(
-                    answer=chosen.best.span.text,
-                    confidence=round(best_conf, 4),
-                    citation=self._cite(chosen.best, self._outlets([chosen.best.passage])),
-                )
-                if chosen
-                else None
+        return self._reply(question, query, filters, passages, read, timings, decision, groups, shape)
+
+    def _reply(
+        self,
+        question: str,
+        query: str,
+        filters: Filters,
+        passages: list[Passage],
+        read: int,
+        timings: dict[str, float],
+        decision: Decision,
+        groups: list[Group],
+        shape: Shape,
+    ) -> Answer:
+        """Formats the policy's decision as the reply: citations, dates, the hint."""
+        chosen = decision.chosen
+        earlier: list[EarlierAnswer] = []
+        suggestion = None
+        if chosen is None:
+            hint = decision.hint
+            if hint:
+                citation = self._cite(hint, self._outlets([hint.passage]))
+                suggestion = Suggestion(answer=hint.span.text, confidence=round(hint.confidence, 4), citation=citation)
+            text, message, citations, date = (
+                None,
+                NOT_FOUND if passages else nothing_to_read(self.retriever.store, filters),
+                [],
+                None,
             )
-            return Answer(
-                question=question,
-                query=query,
-                answer=None,
-                confidence=round(1.0 - best_conf, 4),
-                message=NOT_FOUND if passages else EMPTY_CORPUS,
-                citations=[],
-                suggestion=suggestion,
-                since=filters.since,
-                until=filters.until,
-                passages=passages,
-                passages_read=read,
-                timings_ms=timings,
-            )
-        chosen = self._newest(chosen, groups, query, about_now)
-        outlets = self._outlets(m.passage for g in groups for m in g.members)
-        earlier = [
-            EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets))
-            for g in sorted(groups, key=lambda g: g.newest, reverse=True)
-            if g is not chosen and g.confidence >= self.threshold and _replaces(query, chosen, g)
-        ]
+            items = []
+        else:
+            outlets = self._outlets(m.passage for g in groups for m in g.members)
+            earlier = [EarlierAnswer(answer=g.best.span.text, date=g.date, citations=self._citations(g, outlets)) for g in decision.earlier]
+            items = [Item(text=i.span.text, citation=self._cite(i, outlets)) for i in decision.items]
+            text = "; ".join(i.text for i in items) if items else chosen.best.span.text
+            citations = [i.citation for i in items] if items else self._citations(chosen, outlets)
+            message, date = _dated_message(chosen, earlier), chosen.date
         return Answer(
             question=question,
             query=query,
-            answer=chosen.best.span.text,
-            confidence=round(chosen.confidence, 4),
-            message=_dated_message(chosen, earlier),
-            citations=self._citations(chosen, outlets),
-            date=chosen.date,
+            answer=text,
+            confidence=round(decision.confidence, 4),
+            confidence_band=decision.band.value,
+            shape=shape.value,
+            items=items,
+            message=message,
+            citations=citations,
+            suggestion=suggestion,
+            date=date,
             earlier=earlier,
             since=filters.since,
             until=filters.until,
@@ -288,49 +246,21 @@ class AnswerPipeline:
             timings_ms=timings,
         )
 
-    def _read(self, query: str, passages: list[Passage], lo: int, hi: int, groups: list[_Group]) -> None:
-        """Reads passages[lo:hi] and files each span under the answer it agrees with."""
-        asked = set(normalize_answer(query).split())
+    def _read(self, query: str, passages: list[Passage], lo: int, hi: int, groups: list[Group], shape: Shape) -> None:
+        """Reads passages[lo:hi] and lets the policy file each span under the answer it agrees with:
+        the best span of each passage, or for a list question its best few."""
         # each passage is read with the question in that passage's spelling ("programme" / "program")
-        spans = self.reader.predict([(in_spelling_of(query, p.text), p.text) for p in passages[lo:hi]])
-        for rank, (passage, span) in enumerate(zip(passages[lo:hi], spans), start=lo):
+        pairs = [(in_spelling_of(query, p.text), p.text) for p in passages[lo:hi]]
+        spans = self.reader.predict_nbest(pairs, LIST_SPANS_PER_PASSAGE if shape is Shape.LIST else 1)
+        candidates = [
             # the reader judges each passage alone and is easily sure of a well-typed span in
             # a passage the retriever ranked low; like BERTserini's retriever+reader score,
             # the lower the passage, the stronger the reader's evidence has to be
-            margin = span.margin - self.rank_penalty * rank
-            candidate = _Candidate(passage, span, self.reader.calibration.confidence(margin))
-            if not candidate.key or set(candidate.key.split()) <= asked:
-                continue  # nothing, or only the question's own words: not an answer
-            group = next((g for g in groups if g.agrees_with(candidate.key)), None)
-            if group is None:
-                groups.append(group := _Group())
-            group.members.append(candidate)
-
-    def _choose(self, groups: list[_Group], query: str, about_now: bool) -> _Group | None:
-        if not groups:
-            return None
-        top = max(g.confidence for g in groups)
-        # a near-tie is judged in log-odds, where 0.60 against 0.57 is close and 0.99 against
-        # 0.95 is not (a flat 0.05 made the second a tie, and the newer article's wrong
-        # answer won); and it is only a tie between answers we would give at all
-        contenders = [
-            g for g in groups if _log_odds(g.confidence) >= _log_odds(top) - self.tie_margin and g.confidence >= min(top, self.threshold)
+            Candidate(passage, span, self.reader.calibration.confidence(span.margin - self.rank_penalty * rank))
+            for rank, (passage, passage_spans) in enumerate(zip(passages[lo:hi], spans), start=lo)
+            for span in passage_spans
         ]
-        best = max(contenders, key=lambda g: g.confidence)
-        # of near-tied answers the newer wins only when it answers the same question about the
-        # same subject and role (rag/supersede.py); recency as such is a prior in retrieval
-        newer = [g for g in contenders if about_now and _replaces(query, g, best)]
-        return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else best
-
-    def _newest(self, chosen: _Group, groups: list[_Group], query: str, about_now: bool) -> _Group:
-        """A confident answer from newer dated evidence about the same subject and role replaces
-        the chosen one: what was true on the later date is the answer, the rest is history
-        (`earlier`). Undated evidence cannot be placed in time, so it never displaces a dated
-        answer nor is displaced by one; a question about a named period keeps that period's answer."""
-        if not about_now:
-            return chosen
-        newer = [g for g in groups if g.confidence >= self.threshold and _replaces(query, g, chosen)]
-        return max(newer, key=lambda g: (g.newest, g.confidence)) if newer else chosen
+        merge(candidates, query, groups)
 
     def _outlets(self, passages: Iterable[Passage]) -> Outlets:
         """The stored copies of these passages' stories, each looked up in the passage's own
@@ -345,11 +275,11 @@ class AnswerPipeline:
             for story_id, copies in self.retriever.store.outlets(story_ids, collection).items()
         }
 
-    def _citations(self, group: _Group, outlets: Outlets) -> list[Citation]:
+    def _citations(self, group: Group, outlets: Outlets) -> list[Citation]:
         return [self._cite(c, outlets) for c in sorted(group.members, key=lambda c: c.confidence, reverse=True)]
 
     @staticmethod
-    def _cite(candidate: _Candidate, outlets: Outlets) -> Citation:
+    def _cite(candidate: Candidate, outlets: Outlets) -> Citation:
         p, s = candidate.passage, candidate.span
         snippet_start, snippet = _snippet(p, s.start, s.end)
         return Citation(

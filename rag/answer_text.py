@@ -6,9 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rag.types import Answer, Outlet
+from rag.types import Answer, Band, Outlet
 
 UNDATED = "undated"
+BAND_LABELS: dict[Band, str] = {
+    Band.ANSWER: "Answer",
+    Band.POSSIBLE: "Possible answer (low confidence)",
+    Band.NONE: "Not found",
+}
+
+
+def band_label(band: Band | str) -> str:
+    """How sure the reply is, in the words every surface shows first ("Possible answer (low
+    confidence)" for 0.21, "Answer" for 0.93: the two must not look alike)."""
+    return BAND_LABELS[Band(band)]
 
 
 def date_label(date: dt.date | None) -> str:

@@ -8,8 +8,18 @@ In Python each field says what it holds (`Citation.snippet`, `Suggestion.answer`
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Band(StrEnum):
+    """How sure a reply is (rag/policy.py decides it), in the three words every interface shows."""
+
+    ANSWER = "answer"
+    POSSIBLE = "possible"
+    NONE = "none"
 
 
 class Passage(BaseModel):
@@ -74,11 +84,30 @@ class Suggestion(BaseModel):
     citation: Citation
 
 
+class Item(BaseModel):
+    """One answer of a list question ("Which countries…?"), with its own citation."""
+
+    text: str
+    citation: Citation
+
+
 class Answer(BaseModel):
     question: str
     query: str = Field(description="the query actually searched (rewritten for follow-ups)")
-    answer: str | None
+    answer: str | None = Field(
+        description="the answer span; for a list question its items joined by '; '; for a yes/no or why/how question "
+        "the sentence that decides it or gives the reason"
+    )
     confidence: float
+    confidence_band: Literal["answer", "possible", "none"] = Field(
+        "none",
+        description="answer: likely right (calibrated confidence of one half or more); possible: above the no-answer "
+        "threshold but more likely wrong, shown as 'Possible answer (low confidence)'; none: not found",
+    )
+    shape: Literal["fact", "list", "yes_no", "reason"] = Field(
+        "fact", description="the question's shape, which decides what the answer holds (rag/shapes.py)"
+    )
+    items: list[Item] = Field(default_factory=list, description="for a list question: every item found, each cited")
     message: str
     citations: list[Citation]
     suggestion: Suggestion | None = Field(
@@ -86,15 +115,25 @@ class Answer(BaseModel):
     )
     date: dt.date | None = Field(None, description="date of the newest article the answer comes from; null: undated evidence")
     earlier: list[EarlierAnswer] = Field(
-        default_factory=list, description="different answers from older articles, newest first (the answer is the newest evidence's)"
+        default_factory=list,
+        description="different answers from older articles, newest first (the answer is the newest evidence's)",
     )
     since: dt.date | None = Field(None, description="articles searched were dated on or after this (request or the question's time words)")
     until: dt.date | None = Field(None, description="articles searched were dated on or before this")
     passages: list[Passage]
     passages_read: int = Field(
-        0, description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer"
+        0,
+        description="how many of `passages`, from the first, the reader read: the rest only when the first gave no confident answer",
     )
     timings_ms: dict[str, float]
+
+    @model_validator(mode="after")
+    def _band_of_a_built_answer(self) -> Answer:
+        """An answer built without a band (a test, an old client's JSON) is "answer" when it
+        has one and "none" when not; the pipeline always sets it from the policy."""
+        if "confidence_band" not in self.model_fields_set:
+            self.confidence_band = "none" if self.answer is None else "answer"
+        return self
 
 
 class ChatAnswer(Answer):

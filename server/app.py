@@ -13,6 +13,7 @@ from rag.service import Services
 from rag.settings import Settings
 from server.middleware import install as install_operations
 from server.routes import ask, chat, documents, health, keys, openai_compat, page, slack
+from server.routes.docs import install_docs
 from server.schemas import describe_validation_error
 from server.slack.bot import start_slack
 
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
         version="0.1.0",
         summary="Ask questions of a news corpus; answers are spans copied from the articles, with citations.",
         lifespan=lifespan,
+        docs_url=None,  # served from packaged assets instead of a CDN (server/routes/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.ready = False
@@ -68,4 +71,5 @@ def create_app(settings: Settings | None = None, preloaded: Services | None = No
     app.include_router(openai_compat.router)
     app.include_router(page.router)
     app.mount("/static", page.static_files, name="static")
+    install_docs(app)
     return app

@@ -74,8 +74,10 @@ def best_spans(
     end_logits: torch.Tensor,
     context_mask: torch.Tensor,
     max_answer_tokens: int,
+    n: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Best (start, end) per window with start <= end < start + max_answer_tokens, both in context.
+    """The `n` best (start, end) per window with start <= end < start + max_answer_tokens, both in
+    context, best first: (window, n) tensors of start token, end token and score.
 
     Vectorised over the batch: a (window, L, L) score grid masked to legal spans.
     """
@@ -85,8 +87,8 @@ def best_spans(
     legal = torch.triu(legal) & ~torch.triu(legal, diagonal=max_answer_tokens)
     legal = legal[None] & context_mask[:, :, None] & context_mask[:, None, :]
     scores = scores.masked_fill(~legal, float("-inf"))
-    flat = scores.view(scores.shape[0], -1).max(dim=1)
-    return flat.indices // length, flat.indices % length, flat.values
+    top = scores.view(scores.shape[0], -1).topk(min(n, length * length), dim=1)
+    return top.indices // length, top.indices % length, top.values
 
 
 class Reader:
@@ -154,19 +156,25 @@ class Reader:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
-        """One prediction per pair: the best span over all of that pair's windows; with `focus_tokens`,
-        over the part of each passage around its best-matching sentences (`focus.py`)."""
+        """One prediction per pair: the best span over all of that pair's windows."""
+        return [spans[0] for spans in self.predict_nbest(pairs, 1)]
+
+    def predict_nbest(self, pairs: list[tuple[str, str]], n: int) -> list[list[SpanPrediction]]:
+        """Up to `n` spans per pair, best first, none overlapping another: a list question's
+        answers are several spans of one passage, each scored against the same "no answer".
+        With `focus_tokens`, only the part of each passage around its best-matching sentences
+        is read (`focus.py`), and offsets are mapped back to the whole passage."""
         if not self.focus_tokens:
-            return self._predict(pairs)
+            return self._predict_nbest(pairs, n)
         cuts = [focus_span(q, c, self.focus_tokens, self._count_tokens) for q, c in pairs]
-        predictions = self._predict([(q, c[s:e]) for (q, c), (s, e) in zip(pairs, cuts)])
+        predictions = self._predict_nbest([(q, c[s:e]) for (q, c), (s, e) in zip(pairs, cuts)], n)
         return [
-            replace(p, start=p.start + s, end=p.end + s, text=c[p.start + s : p.end + s])
-            for p, (s, _), (_, c) in zip(predictions, cuts, pairs)
+            [replace(p, start=p.start + s, end=p.end + s, text=c[p.start + s : p.end + s]) for p in spans]
+            for spans, (s, _), (_, c) in zip(predictions, cuts, pairs)
         ]
 
     @torch.inference_mode()
-    def _predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
+    def _predict_nbest(self, pairs: list[tuple[str, str]], n: int) -> list[list[SpanPrediction]]:
         if not pairs:
             return []
         enc = self.tokenizer(
@@ -185,10 +193,13 @@ class Reader:
         offsets = enc.pop("offset_mapping")
         context_mask = torch.tensor([[sid == 1 for sid in enc.sequence_ids(i)] for i in range(len(sample_of_window))])
         inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        # overlapping spans crowd the top of the grid ("Macron", "Emmanuel Macron", "Macron,"), so
+        # more are ranked than kept
+        ranked = 1 if n == 1 else 8 * n
         starts, ends, span_scores, null_scores = [], [], [], []
         for lo in range(0, len(sample_of_window), self.batch_size):
             s_logits, e_logits = self.runtime.logits({k: v[lo : lo + self.batch_size] for k, v in inputs.items()})
-            s, e, score = best_spans(s_logits, e_logits, context_mask[lo : lo + self.batch_size], self.max_answer_tokens)
+            s, e, score = best_spans(s_logits, e_logits, context_mask[lo : lo + self.batch_size], self.max_answer_tokens, ranked)
             starts.append(s)
             ends.append(e)
             span_scores.append(score)
@@ -204,17 +215,19 @@ class Reader:
         predictions = []
         for sample, (_, context) in enumerate(pairs):
             windows = windows_of[sample]
-            w = max(windows, key=span_score.__getitem__)
-            char_start = int(offsets[w, start_tok[w], 0])
-            char_end = int(offsets[w, end_tok[w], 1])
-            predictions.append(
-                SpanPrediction(
-                    start=char_start,
-                    end=char_end,
-                    text=context[char_start:char_end],
-                    span_score=span_score[w],
-                    # "no answer" is as strong as the most confident window says it is
-                    null_score=min(null_score[x] for x in windows),
-                )
-            )
+            # "no answer" is as strong as the most confident window says it is
+            null = min(null_score[x] for x in windows)
+            ranked_spans = sorted(((span_score[w][i], w, i) for w in windows for i in range(len(span_score[w]))), key=lambda t: -t[0])
+            kept: list[SpanPrediction] = []
+            for score, w, i in ranked_spans:
+                if kept and score == float("-inf"):
+                    break  # fewer legal spans than asked for
+                char_start = int(offsets[w, start_tok[w][i], 0])
+                char_end = int(offsets[w, end_tok[w][i], 1])
+                if any(char_start < k.end and k.start < char_end for k in kept):
+                    continue
+                kept.append(SpanPrediction(char_start, char_end, context[char_start:char_end], score, null))
+                if len(kept) == n:
+                    break
+            predictions.append(kept)
         return predictions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rag.answer_text import date_label, outlet_label, searched_for
+from rag.answer_text import band_label, date_label, outlet_label, searched_for
 from rag.types import Answer, Citation
 
 Block = dict[str, Any]
@@ -75,9 +75,11 @@ def _citation_block(n: int, citation: Citation) -> Block:
 
 
 def render_blocks(answer: Answer) -> list[Block]:
-    """Answer in bold, confidence, then numbered citations; "not found" said plainly."""
+    """The band's label (as the page and the CLI word it), the answer in bold (a list's items one
+    per line), confidence, then numbered citations; "not found" said plainly."""
+    label = band_label(answer.confidence_band)
     if answer.answer is None:
-        blocks = [_mrkdwn(escape(answer.message))]
+        blocks = [_mrkdwn(f"*{label}*\n{escape(answer.message)}")]
         if answer.suggestion:
             s = answer.suggestion
             blocks.append(
@@ -85,8 +87,13 @@ def render_blocks(answer: Answer) -> list[Block]:
             )
             blocks.append(_citation_block(1, s.citation))
     else:
+        said = (
+            "\n".join(f"• *{escape(_one_line(i.text))}* [{n}]" for n, i in enumerate(answer.items, start=1))
+            if answer.items
+            else f"*{escape(_one_line(answer.answer))}*"
+        )
         blocks = [
-            _mrkdwn(f"*{escape(_one_line(answer.answer))}*"),
+            _mrkdwn(f"{label}:\n{said}"),
             _context(f"Confidence {answer.confidence:.0%} · {escape(answer.message)}"),
         ]
         citations = answer.citations[:MAX_CITATIONS]
@@ -100,10 +107,11 @@ def render_blocks(answer: Answer) -> list[Block]:
 
 def render_text(answer: Answer) -> str:
     """The fallback shown in notifications and by clients that cannot draw blocks."""
+    label = band_label(answer.confidence_band)
     if answer.answer is None:
-        return escape(answer.message)
+        return f"{label}: {escape(answer.message)}"
     sources = "; ".join(f"[{n}] {escape(c.title)} ({date_label(c.date)})" for n, c in enumerate(answer.citations[:MAX_CITATIONS], start=1))
-    text = f"{escape(answer.answer)} (confidence {answer.confidence:.0%})"
+    text = f"{label}: {escape(answer.answer)} (confidence {answer.confidence:.0%})"
     return f"{text}. Sources: {sources}" if sources else text
 
 

@@ -5,6 +5,13 @@
 
 const state = { conversationId: null, busy: false };
 
+// The confidence bands, worded as the CLI and Slack word them (rag/policy.py BAND_LABELS).
+const BAND_LABELS = {
+  answer: "Answer",
+  possible: "Possible answer (low confidence)",
+  none: "Not found",
+};
+
 function byId(id) {
   return document.getElementById(id);
 }
@@ -43,9 +50,11 @@ function citationItem(citation, number) {
     " ",
     el("span", "cite-title", citation.title),
     " ",
+    el("span", "cite-source", citation.source || "outlet not stated"),
+    " · ",
     el("time", "cite-date", citation.date || "undated"),
   );
-  const where = `${citation.source || citation.doc_id} · characters ${citation.start}–${citation.end}`;
+  const where = `${citation.doc_id} · characters ${citation.start}–${citation.end}`;
   details.append(summary, highlightedPassage(citation), el("p", "cite-meta", where));
   const copies = citation.also_published_by || [];
   if (copies.length) {
@@ -75,11 +84,27 @@ function suggestionBox(suggestion) {
   return box;
 }
 
+function bandLabel(answer) {
+  return el("p", "band", BAND_LABELS[answer.confidence_band] || BAND_LABELS.none);
+}
+
+// A list question's items, each with the number of its citation.
+function itemList(items) {
+  const list = el("ul", "items");
+  items.forEach((item, i) => {
+    const entry = el("li", "item", item.text);
+    entry.append(" ", el("span", "cite-number", `[${i + 1}]`));
+    list.append(entry);
+  });
+  return list;
+}
+
 function answerCard(answer) {
-  const card = el("article", "answer");
+  const card = el("article", `answer band-${answer.confidence_band || "none"}`);
   if (answer.answer === null) {
     card.classList.add("not-found");
     card.append(
+      bandLabel(answer),
       el("p", "answer-text", "Not found in the corpus"),
       el("p", "answer-message", answer.message),
       el("span", "confidence", `confidence that the corpus does not say: ${percent(answer.confidence)}`),
@@ -88,8 +113,10 @@ function answerCard(answer) {
   } else {
     const citations = el("ol", "citations");
     answer.citations.forEach((citation, i) => citations.append(citationItem(citation, i + 1)));
+    const items = answer.items || [];
     card.append(
-      el("p", "answer-text", answer.answer),
+      bandLabel(answer),
+      items.length ? itemList(items) : el("p", "answer-text", answer.answer),
       el("span", "confidence", `confidence ${percent(answer.confidence)}`),
       el("p", "answer-message", answer.message),
       citations,
@@ -124,26 +151,53 @@ async function postChat(message) {
   return data;
 }
 
+// Brings a turn into view above the sticky input bar: its end when it fits, else its start
+// (a long answer is read from the question down).
+function reveal(turn) {
+  const bar = document.querySelector("footer").getBoundingClientRect().height;
+  const room = window.innerHeight - bar;
+  turn.style.scrollMarginBottom = `${bar + 8}px`;
+  turn.scrollIntoView({ block: turn.getBoundingClientRect().height + 8 <= room ? "end" : "start" });
+}
+
 async function ask(message) {
   const turn = el("li", "turn");
   const pending = el("p", "pending", "Searching the corpus…");
   turn.append(el("p", "question", message), pending);
   byId("conversation").append(turn);
   byId("empty-state").hidden = true;
-  turn.scrollIntoView({ block: "end" });
+  reveal(turn);
   try {
     pending.replaceWith(answerCard(await postChat(message)));
   } catch (error) {
     pending.replaceWith(el("p", "error", `Could not answer: ${error.message}`));
   }
-  turn.scrollIntoView({ block: "end" });
+  reveal(turn);
+}
+
+// The question limit is the server's (RAG_MAX_QUESTION_CHARS); a longer paste is not cut
+// silently: the box keeps it, says by how much it is over, and Ask waits until it fits.
+function maxChars() {
+  return Number(byId("message").dataset.maxChars) || 2000;
+}
+
+function checkLength() {
+  const length = byId("message").value.trim().length;
+  const over = length > maxChars();
+  const notice = byId("length-notice");
+  notice.hidden = !over;
+  notice.textContent = over
+    ? `Your question is ${length.toLocaleString("en")} characters; the limit is ${maxChars().toLocaleString("en")}. Shorten it to ask.`
+    : "";
+  byId("send").disabled = over || state.busy;
+  return !over;
 }
 
 async function onSubmit(event) {
   event.preventDefault();
   const box = byId("message");
   const message = box.value.trim();
-  if (!message || state.busy) return;
+  if (!message || state.busy || !checkLength()) return;
   state.busy = true;
   byId("send").disabled = true;
   box.value = "";
@@ -167,7 +221,11 @@ document.addEventListener("DOMContentLoaded", () => {
   byId("ask-form").addEventListener("submit", onSubmit);
   byId("new-conversation").addEventListener("click", newConversation);
   byId("message").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) byId("ask-form").requestSubmit();
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault(); // Enter sends; it must not leave a newline in the emptied box
+      byId("ask-form").requestSubmit();
+    }
   });
+  byId("message").addEventListener("input", checkLength);
   byId("message").focus();
 });

@@ -44,6 +44,13 @@ def test_ask_prints_answer_and_json(data_dir):
     assert "Emmanuel Macron" in body["answer"] and body["citations"]
 
 
+def test_the_band_leads_the_reply_and_a_filter_that_leaves_nothing_is_named(data_dir):
+    assert rag("ask", "Who is the French President?", data_dir=data_dir, check=True).stdout.startswith("Answer: ")
+    out = rag("ask", "Who is the French President?", "--source", "AFP", data_dir=data_dir, check=True)
+    assert out.stdout.startswith("Not found\n")
+    assert "no article from source AFP" in out.stdout and "corpus is empty" not in out.stdout
+
+
 def test_reingest_replaces_a_changed_file_and_delete_removes(tmp_path, corpus, data_dir):
     data = tmp_path / "data"
     shutil.copytree(data_dir, data)

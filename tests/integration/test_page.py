@@ -11,8 +11,10 @@ import re
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 
+from rag.answer_text import band_label
 from rag.service import Services
 from rag.settings import Settings
 from tests.support import SEEDS_DIR, running_server
@@ -73,6 +75,14 @@ NEWS_ARTICLES = [
         "date": "2025-04-01",
         "source": "The Daily Gull",
         "text": "The Skarvik harbour society appointed Mette Dahl as keeper of the lighthouse on Monday, after Lars Moen retired.",
+    },
+    {
+        "doc_id": "kestrel-ferry",
+        "title": "Ferry talks bring five countries to Kestrel",
+        "date": "2025-03-10",
+        "source": "Valley Times",
+        "text": "Delegations from Norway, Portugal, Ireland, Iceland and Denmark met in Kestrel on Friday to discuss a shared "
+        "ferry route across the North Atlantic. The talks ended without a deal because Iceland asked for more time.",
     },
 ]
 
@@ -191,3 +201,79 @@ def test_dates_earlier_answers_and_other_outlets_are_shown(page):
     keeper = _ask(page, "Who did the Skarvik harbour society appoint as keeper of the lighthouse?")
     expect(keeper.locator(".answer-text")).to_contain_text("Mette Dahl")
     expect(keeper.locator(".answer-message")).to_contain_text("dated 2025-04-01. Earlier reports: Lars Moen (2022-06-01).")
+
+
+def _fresh_ask(page, question: str):
+    page.click("#new-conversation")
+    return _ask(page, question)
+
+
+def test_bands_are_labelled_as_the_cli_and_slack_label_them_and_the_newest_answer_is_above_the_input_bar(page, page_server):
+    """One question per band; each card's label is the shared one for the band the API gives the
+    same question; the newest answer is scrolled into view above the sticky input bar."""
+    expect = sync_api.expect
+    page.set_viewport_size({"width": 1000, "height": 600})  # three answers outgrow it
+    seen = set()
+    questions = (
+        "Who is the President of the European Commission?",
+        "Is India a major importer of Russian energy?",
+        "What is the capital of Australia?",
+    )
+    for question in questions:
+        turn = _ask(page, question)  # one conversation, so the page grows past the window
+        with httpx.Client(base_url=page_server, timeout=ANSWER_TIMEOUT_MS / 1000) as client:
+            reply = client.post("/v1/ask", json={"question": question}).json()
+        expect(turn.locator(".band")).to_have_text(band_label(reply["confidence_band"]))
+        seen.add(reply["confidence_band"])
+    assert seen == {"answer", "possible", "none"}
+    assert page.evaluate("document.documentElement.scrollHeight > window.innerHeight"), "the page did not outgrow the window"
+    last = turn.bounding_box()
+    bar = page.locator("footer").bounding_box()
+    assert last is not None and bar is not None
+    assert 0 <= last["y"] and last["y"] + last["height"] <= bar["y"] + 1, "the newest answer is under the input bar"
+
+
+def test_a_list_answer_shows_each_item(page):
+    turn = _fresh_ask(page, "Which countries sent delegations to the ferry talks?")
+    sync_api.expect(turn.locator(".items > li")).to_have_count(5)
+    sync_api.expect(turn.locator(".items > li").first).to_contain_text("Norway")
+    sync_api.expect(turn.locator(".citation .cite-source").first).to_have_text("Valley Times")
+    sync_api.expect(turn.locator(".citation .cite-title").first).to_have_text("Ferry talks bring five countries to Kestrel")
+
+
+def test_a_paste_over_the_limit_is_kept_and_a_notice_says_so(page):
+    expect = sync_api.expect
+    box, notice, send = page.locator("#message"), page.locator("#length-notice"), page.locator("#send")
+    expect(notice).to_be_hidden()
+    box.fill("x" * 5000)
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("5,000 characters; the limit is 2,000")
+    expect(send).to_be_disabled()
+    assert len(box.input_value()) == 5000, "the paste was cut"
+    box.fill("Who is the US Treasury Secretary?")
+    expect(notice).to_be_hidden()
+    expect(send).to_be_enabled()
+
+
+def test_enter_sends_and_leaves_the_box_empty(page):
+    turns = page.locator("#conversation > li")
+    page.fill("#message", "Who is the US Treasury Secretary?")
+    page.press("#message", "Enter")
+    sync_api.expect(turns.first.locator(".answer")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    sync_api.expect(page.locator("#message")).to_have_value("")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the assets load offline, but swagger-ui-bundle 1.1 ships Swagger UI 4.15, which cannot render FastAPI's OpenAPI 3.1",
+)
+def test_the_api_docs_render_without_internet(browser, page_server):
+    """/docs with every request off this machine refused: Swagger UI comes from our own server."""
+    page = browser.new_page()
+    off_machine: list[str] = []
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: (off_machine.append(route.request.url), route.abort()))
+    page.goto(f"{page_server}/docs")
+    sync_api.expect(page.locator(".swagger-ui .info .title")).to_contain_text("rag-news", timeout=60_000)
+    sync_api.expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    page.close()
+    assert off_machine == []

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from cli.main import main as cli_main
 from rag.service import Services
 from rag.settings import REPO_ROOT, Settings
-from rag.types import Answer, Citation, Outlet
+from rag.types import Answer, Citation, Item, Outlet
 from server.middleware.timeouts import ModelCalls
 from server.routes.slack import EVENTS_PATH
 from server.slack.blocks import escape, marked_snippet, render_blocks, render_text
@@ -70,7 +70,7 @@ def test_snippet_span_outside_the_snippet_is_quoted_unmarked():
 
 def test_answer_blocks_bold_answer_confidence_and_numbered_citations():
     blocks = render_blocks(answer("Ursula <von> der Leyen", [citation(), citation(title="Second")]))
-    assert blocks[0]["text"]["text"] == "*Ursula &lt;von&gt; der Leyen*"
+    assert blocks[0]["text"]["text"] == "Answer:\n*Ursula &lt;von&gt; der Leyen*"
     assert blocks[1]["elements"][0]["text"].startswith("Confidence 87%")
     headings = [b["text"]["text"].split("\n")[0] for b in blocks if b["type"] == "section"][1:]
     assert headings == ["*[1] EU &lt;sanctions&gt; &amp; Russia* — 2025-09-09, Example News", "*[2] Second* — 2025-09-09, Example News"]
@@ -87,8 +87,17 @@ def test_not_found_is_said_plainly_without_citations():
     a = answer(None, [])
     blocks = render_blocks(a)
     assert [b["type"] for b in blocks] == ["section"]
-    assert blocks[0]["text"]["text"].startswith("Not found in the corpus")
-    assert render_text(a).startswith("Not found in the corpus")
+    assert blocks[0]["text"]["text"].startswith("*Not found*\nNot found in the corpus")
+    assert render_text(a).startswith("Not found: Not found in the corpus")
+
+
+def test_the_band_and_a_lists_items_are_shown_as_the_page_and_the_cli_show_them():
+    possible = answer("Ursula von der Leyen", [citation()]).model_copy(update={"confidence_band": "possible"})
+    assert render_blocks(possible)[0]["text"]["text"].startswith("Possible answer (low confidence):\n")
+    assert render_text(possible).startswith("Possible answer (low confidence): Ursula von der Leyen")
+    items = [Item(text="Norway", citation=citation()), Item(text="Ire<land>", citation=citation())]
+    listed = answer("Norway; Ire<land>", [citation(), citation()]).model_copy(update={"items": items})
+    assert render_blocks(listed)[0]["text"]["text"] == "Answer:\n• *Norway* [1]\n• *Ire&lt;land&gt;* [2]"
 
 
 def test_rewritten_follow_up_shows_what_was_searched():
@@ -98,7 +107,7 @@ def test_rewritten_follow_up_shows_what_was_searched():
 
 def test_fallback_text_names_answer_and_sources():
     assert render_text(answer("Ursula von der Leyen", [citation()])) == (
-        "Ursula von der Leyen (confidence 87%). Sources: [1] EU &lt;sanctions&gt; &amp; Russia (2025-09-09)"
+        "Answer: Ursula von der Leyen (confidence 87%). Sources: [1] EU &lt;sanctions&gt; &amp; Russia (2025-09-09)"
     )
 
 
