@@ -165,9 +165,9 @@ def add_calibrate_reader(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_calibrate_reader)
 
 
-def build_reader_int8(model_dir: Path, threads: int | None = None, seed: int = 13) -> dict:
+def build_reader_int8(model_dir: Path, threads: int | None = None, seed: int = 13, refit: bool = False) -> dict:
     """Quantise the reader in `model_dir` on training-side windows, SQuAD train and the calibration half
-    of the news set (eval/news_set.py), and refit its confidence; never a dev or evaluation set."""
+    of the news set (eval/news_set.py), and with `refit` refit its confidence; never a dev or evaluation set."""
     from eval.news_set import build_pairs
     from rag.reader.int8 import build_int8, training_side_pairs
     from rag.reader.squad import SquadQuestion
@@ -178,8 +178,8 @@ def build_reader_int8(model_dir: Path, threads: int | None = None, seed: int = 1
         for p in build_pairs(DATASETS)["calibration"]
     ]
     pairs = training_side_pairs(train, news, INT8_CALIBRATION_SQUAD, INT8_CALIBRATION_NEWS, seed)
-    refit = with_negatives(train, INT8_REFIT_QUESTIONS, random.Random(seed + 1))
-    return build_int8(model_dir, pairs, refit, threads=threads)
+    refit_questions = with_negatives(train, INT8_REFIT_QUESTIONS, random.Random(seed + 1))
+    return build_int8(model_dir, pairs, refit_questions, threads=threads, refit=refit)
 
 
 def cmd_build_reader_int8(args: argparse.Namespace, settings: Settings) -> int:
@@ -191,7 +191,7 @@ def cmd_build_reader_int8(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not TRAIN_SQUAD.is_file():
         raise UsageError(f"the int8 build calibrates on {TRAIN_SQUAD}, which is missing: the reader runs in torch")
-    report = build_reader_int8(model_dir, settings.torch_threads)
+    report = build_reader_int8(model_dir, settings.torch_threads, refit=args.refit)
     print(json.dumps({"int8": str(int8_dir(model_dir)), "built": True, **report}))
     return 0
 
@@ -199,6 +199,11 @@ def cmd_build_reader_int8(args: argparse.Namespace, settings: Settings) -> int:
 def add_build_reader_int8(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None, help="reader directory (default: RAG_READER)")
     p.add_argument("--if-missing", action="store_true", help="do nothing when a current build exists")
+    p.add_argument(
+        "--refit",
+        action="store_true",
+        help="also fit a confidence calibration for int8 on training questions, recorded in build.json (minutes; not used)",
+    )
     p.set_defaults(func=cmd_build_reader_int8)
 
 

@@ -72,20 +72,20 @@ class CachedReader:
         self._db.execute("CREATE TABLE IF NOT EXISTS spans (key TEXT PRIMARY KEY, span TEXT NOT NULL)")
 
     @staticmethod
-    def _key(question: str, context: str) -> str:
-        return hashlib.sha1(f"{question}\0{context}".encode()).hexdigest()
+    def _key(question: str, context: str, n: int) -> str:
+        return hashlib.sha1(f"{question}\0{context}\0{n}".encode()).hexdigest()
 
-    def predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
-        keys = [self._key(q, c) for q, c in pairs]
-        known: dict[str, SpanPrediction] = {}
+    def predict_nbest(self, pairs: list[tuple[str, str]], n: int) -> list[list[SpanPrediction]]:
+        keys = [self._key(q, c, n) for q, c in pairs]
+        known: dict[str, list[SpanPrediction]] = {}
         for lo in range(0, len(keys), 500):
             part = keys[lo : lo + 500]
             rows = self._db.execute(f"SELECT key, span FROM spans WHERE key IN ({','.join('?' * len(part))})", part)
-            known.update((k, SpanPrediction(**json.loads(s))) for k, s in rows)
+            known.update((k, [SpanPrediction(**d) for d in json.loads(s)]) for k, s in rows)
         missing = [i for i, k in enumerate(keys) if k not in known]
-        for i, span in zip(missing, self.reader.predict([pairs[i] for i in missing])):
-            known[keys[i]] = span
-            self._db.execute("INSERT OR REPLACE INTO spans VALUES (?, ?)", (keys[i], json.dumps(asdict(span))))
+        for i, spans in zip(missing, self.reader.predict_nbest([pairs[i] for i in missing], n)):
+            known[keys[i]] = spans
+            self._db.execute("INSERT OR REPLACE INTO spans VALUES (?, ?)", (keys[i], json.dumps([asdict(s) for s in spans])))
         self._db.commit()
         return [known[k] for k in keys]
 

@@ -38,19 +38,19 @@ TABLE_KEYS = ("exact_match", "f1", "answerable_f1", "no_answer_accuracy", "recal
 
 
 class MemoReader:
-    """A Reader that remembers each (question, passage) reading; the pipeline only needs
-    `predict` and `calibration` from it."""
+    """A Reader that remembers each (question, passage, n) reading; the pipeline only needs
+    `predict_nbest` and `calibration` from it."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self.calibration = reader.calibration
-        self._memo: dict[tuple[str, str], SpanPrediction] = {}
+        self._memo: dict[tuple[str, str, int], list[SpanPrediction]] = {}
 
-    def predict(self, pairs: list[tuple[str, str]]) -> list[SpanPrediction]:
-        missing = [p for p in dict.fromkeys(pairs) if p not in self._memo]
-        for pair, span in zip(missing, self.reader.predict(missing)):
-            self._memo[pair] = span
-        return [self._memo[p] for p in pairs]
+    def predict_nbest(self, pairs: list[tuple[str, str]], n: int) -> list[list[SpanPrediction]]:
+        missing = [p for p in dict.fromkeys(pairs) if (*p, n) not in self._memo]
+        for pair, spans in zip(missing, self.reader.predict_nbest(missing, n)):
+            self._memo[(*pair, n)] = spans
+        return [self._memo[(*p, n)] for p in pairs]
 
 
 @dataclass

@@ -110,8 +110,11 @@ def build_int8(
     max_length: int = 256,
     stride: int = 96,
     threads: int | None = None,
+    refit: bool = False,
 ) -> dict:
-    """Quantise the reader in `model_dir` into `int8_dir(model_dir)`; returns the build report."""
+    """Quantise the reader in `model_dir` into `int8_dir(model_dir)`; returns the build report.
+    `refit`: also fit a confidence calibration on `refit_questions` for comparison (minutes of
+    reading; the reader keeps the shipped calibration, so `make install` does not pay for it)."""
     import nncf
     import openvino as ov
     from transformers import AutoTokenizer
@@ -154,17 +157,17 @@ def build_int8(
     reader.runtime = OpenVINORuntime(out / "reader.xml", threads)  # not yet current: build.json comes last
     int8 = reader.predict(sample)
     moved = np.array([abs(a.margin - b.margin) for a, b in zip(fp32, int8)])
-    calibration = fit(score_pairs(reader, refit_questions))
+    calibration = fit(score_pairs(reader, refit_questions)) if refit else None
     report = {
         "fingerprint": fingerprint(model_dir),
         "recipe": RECIPE,
         "openvino": ov.__version__,
         "nncf": nncf.__version__,
         "calibration_windows": len(windows),
-        "refit_pairs": len(refit_questions),
+        "refit_pairs": len(refit_questions) if refit else 0,
         "quantize_seconds": round(quantize_s, 1),
         "refit_seconds": round(time.perf_counter() - t1, 1),
-        "refit_calibration": asdict(calibration),  # recorded for comparison with the shipped fit, not used
+        "refit_calibration": asdict(calibration) if calibration else None,  # for comparison with the shipped fit, not used
         # how far int8 moved the span-vs-null margin, and how often it kept the float32 span
         "check_pairs": len(sample),
         "margin_moved_median": round(float(np.median(moved)), 3),

@@ -30,7 +30,7 @@ def test_a_tuning_trial_scores_as_rag_eval_does(tmp_path, seed_services):
 
     default, fewer = tuner.run("check", [{}, {"top_k": 1}])
 
-    results, _ = evaluate(read_testset(testset), seed_services.pipeline.ask)
+    results, _ = evaluate(read_testset(testset), seed_services.pipeline.answer)
     product = summarize(results)
     assert {k: default.summary[k] for k in SCORES} == {k: product[k] for k in SCORES}
     assert fewer.knobs["top_k"] == 1 and default.knobs["top_k"] == seed_services.settings.top_k
