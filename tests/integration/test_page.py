@@ -269,10 +269,6 @@ def test_enter_sends_and_leaves_the_box_empty(page):
     sync_api.expect(page.locator("#message")).to_have_value("")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the assets load offline, but swagger-ui-bundle 1.1 ships Swagger UI 4.15, which cannot render FastAPI's OpenAPI 3.1",
-)
 def test_the_api_docs_render_without_internet(browser, page_server):
     """/docs with every request off this machine refused: Swagger UI comes from our own server."""
     page = browser.new_page()
