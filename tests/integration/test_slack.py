@@ -76,7 +76,9 @@ def test_mention_is_answered_in_its_thread_with_citations(slack, standin):
 
     post = standin.reply_in("C0NEWS", ts)
     assert any(c.method == "auth.test" for c in standin.calls)  # bolt learnt who the bot is
-    answer, confidence, *rest = texts(post)
+    head, confidence, *rest = texts(post)
+    label, answer = head.split("\n", 1)
+    assert label == "Answer:"  # the band, worded as the page and the CLI word it
     assert answer.startswith("*") and answer.endswith("*")  # the answer, in bold
     assert confidence.startswith("Confidence ")
     citations = [t for t in rest if t.startswith("*[1] ")]
@@ -91,8 +93,8 @@ def test_direct_message_is_answered_in_its_thread(slack, standin):
     event = {"type": "message", "channel_type": "im", "user": "U0ASKER", "text": QUESTION, "ts": ts, "channel": "D0DM", "event_ts": ts}
     assert slack.event(event_callback(event)).status_code == 200
     post = standin.reply_in("D0DM", ts)
-    answer, *rest = texts(post)
-    assert answer.startswith("*") and any(t.startswith("*[1] ") for t in rest)  # bold answer, citations
+    head, *rest = texts(post)
+    assert head.split("\n", 1)[1].startswith("*") and any(t.startswith("*[1] ") for t in rest)  # band, bold answer, citations
 
 
 def test_follow_up_in_the_thread_continues_the_conversation(slack, standin):
@@ -201,7 +203,7 @@ def test_slash_command_is_acknowledged_then_answered(slack, standin):
     assert call.payload["response_type"] == "in_channel"
     shown = list(iter_texts(call.payload["blocks"]))
     assert shown[0] == f"<@U0ASKER> asked: {QUESTION}"
-    assert shown[1].startswith("*") and any(t.startswith("*[1] ") for t in shown[2:])  # bold answer, citations
+    assert shown[1].split("\n", 1)[1].startswith("*") and any(t.startswith("*[1] ") for t in shown[2:])  # band, bold answer, citations
 
 
 def test_empty_slash_command_gets_usage_and_no_answer(slack, standin):
