@@ -31,16 +31,19 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def create_app(settings: Settings | None = None, preloaded: Services | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, preloaded: Services | None = None, warm_all_shapes_first: bool = False) -> FastAPI:
     """`preloaded`: services already built and warmed (by `rag serve`, so a broken index is a
-    one-line error before the server starts, not a traceback from inside the lifespan)."""
+    one-line error before the server starts, not a traceback from inside the lifespan).
+    `warm_all_shapes_first`: build every reader shape before saying ready (a Ray Serve replica,
+    which gets traffic only once ready and has one CPU that a background warm-up would take
+    from its first requests)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         services = preloaded or Services(settings)
         app.state.services = services
-        services.warm_up()
+        services.warm_up(shapes_in_background=not warm_all_shapes_first)
         app.state.slack = start_slack(settings, services, app.state.model_calls)  # None unless RAG_SLACK_MODE is set
         app.state.ready = True
         log.info("ready: %s", services.load_seconds)

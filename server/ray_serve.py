@@ -76,7 +76,7 @@ class RagNews:
         self.settings = settings
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        return create_app(self.settings)
+        return create_app(self.settings, warm_all_shapes_first=True)
 
 
 def build(args: dict[str, Any]) -> serve.Application:
