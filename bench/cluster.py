@@ -30,7 +30,7 @@ from bench.corpus import generate_articles, sentence_pool, write_jsonl  # noqa: 
 from bench.http_bench import Server, concurrency_run, serve  # noqa: E402
 from bench.peer_compare import load_questions  # noqa: E402
 from bench.run import _fresh, seed_index  # noqa: E402
-from bench.stats import cpu_model  # noqa: E402
+from rag.hardware import cpu_model_name  # noqa: E402
 from rag.settings import REPO_ROOT  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "out"
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     work = args.out / "work" / "cluster"
     work.mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": f"{cpu_model()}, {os.cpu_count()} cores", "loadavg_1min_at_start": round(os.getloadavg()[0], 2)}
+    results: dict = {"machine": f"{cpu_model_name()}, {os.cpu_count()} cores", "loadavg_1min_at_start": round(os.getloadavg()[0], 2)}
 
     corpus = _fresh(work / "corpus")
     records = generate_articles(args.articles, sentence_pool())

@@ -218,9 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(reader_shapes(args.runtimes, args.rounds, args.shapes)))
         return 0
 
-    from bench.stats import cpu_model
+    from rag.hardware import cpu_model_name
 
-    results: dict = {"cpu": cpu_model(), "load_before": os.getloadavg(), "configs": {}, "squad_heldout": {}}
+    results: dict = {"cpu": cpu_model_name(), "load_before": os.getloadavg(), "configs": {}, "squad_heldout": {}}
     if "shapes" not in args.skip:
         shapes = [f"{b}x{n}" for b, n in args.shapes]
         results["reader_ms"] = _child(["shapes", "--rounds", str(args.rounds), "--runtimes", *args.runtimes, "--shapes", *shapes], {})

@@ -25,7 +25,7 @@ from bench.faiss_scale import SPECS, bench_faiss  # noqa: E402
 from bench.http_bench import concurrency_run, latency_run, serve  # noqa: E402
 from bench.ingest_bench import bench_ingest  # noqa: E402
 from bench.peer_compare import compare, load_questions, run_ours, run_peer  # noqa: E402
-from bench.stats import cpu_model  # noqa: E402
+from rag.hardware import cpu_model_name  # noqa: E402
 from rag.service import Services  # noqa: E402
 from rag.settings import REPO_ROOT, Settings  # noqa: E402
 
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     settings = Settings()
     results: dict = {
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "machine": f"{cpu_model_name()}, {os.cpu_count()} cores",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "settings": {
             k: str(v)

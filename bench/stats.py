@@ -53,11 +53,3 @@ def rss_mb(pid: int | str = "self") -> float:
 def peak_rss_mb(pid: int | str = "self") -> float:
     """The kernel's high-water mark of resident memory for the process since it started."""
     return round(_status_kb(pid, "VmHWM") / 1024, 1)
-
-
-def cpu_model() -> str:
-    """The CPU the figures came from, as the README must say."""
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
