@@ -124,10 +124,6 @@ class AnswerPipeline:
     def threshold(self) -> float:
         return self.policy.threshold
 
-    @property
-    def tie_margin(self) -> float:
-        return self.policy.tie_margin
-
     def ask(
         self,
         question: str,
