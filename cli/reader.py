@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 from pathlib import Path
 
 from cli.common import services
@@ -56,7 +57,14 @@ def _train_slice(args: argparse.Namespace) -> dict:
         threads=args.threads or 1,
         heldout_questions=args.heldout_questions,
     )
-    return train_slice(cfg)
+    # a shutdown or Ctrl-C ends the slice after the step in progress, saved and recorded, instead of
+    # losing everything since the last checkpoint and leaving no report row
+    previous = {sig: signal.signal(sig, lambda *_: cfg.stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return train_slice(cfg)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:

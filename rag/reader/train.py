@@ -17,6 +17,7 @@ import logging
 import os
 import random
 import shutil
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -289,6 +290,7 @@ class Recipe:
     negatives: NegativeMix = field(default_factory=NegativeMix)
     freeze_embeddings: bool = False
     chunk_questions: int = 48  # questions tokenised and trained together; the cursor moves by whole chunks
+    # (a slice stopped inside a chunk records how many of its batches were trained, and the next slice skips them)
 
 
 @dataclass
@@ -300,6 +302,9 @@ class SliceConfig:
     threads: int | None = 1
     save_every_steps: int = 8
     heldout_questions: int = 300  # a fixed sample of the held-out titles, scored after every slice
+    # set from outside (the CLI sets it on SIGTERM/SIGINT): the slice saves after the step in progress, records
+    # itself as stopped and returns without the held-out scoring, which would outlast a shutdown's grace period
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 def _recipe_to_dict(recipe: Recipe) -> dict:
@@ -469,7 +474,12 @@ def train_slice(cfg: SliceConfig) -> dict:
     del state
     if not resumed:  # slice 0: the start model on the same held-out sample, the figure every slice is compared with
         progress["slices"].append(
-            _slice_entry(progress, cfg, 0, 0, 0, 0.0, score_heldout(model, run_dir, data, recipe, cfg.heldout_questions))
+            _slice_entry(
+                progress,
+                cfg,
+                {"questions": 0, "windows": 0, "steps": 0, "seconds": 0.0},
+                score_heldout(model, run_dir, data, recipe, cfg.heldout_questions),
+            )
         )
         _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
 
@@ -477,9 +487,9 @@ def train_slice(cfg: SliceConfig) -> dict:
     model.train()
     end = len(data.order) if cfg.questions is None else min(len(data.order), progress["cursor"] + cfg.questions)
     slice_start, chunk_seconds = time.monotonic(), 0.0
-    questions = windows_done = steps = since_save = 0
-    train_seconds = 0.0
-    while progress["cursor"] < end:
+    counts = {"questions": 0, "windows": 0, "steps": 0, "seconds": 0.0}
+    since_save = 0
+    while progress["cursor"] < end and not cfg.stop.is_set():
         if cfg.minutes is not None and time.monotonic() - slice_start + chunk_seconds > 60 * cfg.minutes:
             break
         lo = progress["cursor"]
@@ -487,55 +497,71 @@ def train_slice(cfg: SliceConfig) -> dict:
         t0 = time.monotonic()
         pairs = [p for i in range(lo, hi) for p in pairs_for(data, i, recipe.negatives, recipe.seed)]
         windows = build_windows(tokenizer, pairs, recipe.max_length, recipe.stride)
-        losses = [
-            train_step(model, _collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast)
-            for batch in _batches(windows, recipe.batch_size, random.Random(f"{recipe.seed}:chunk:{lo}"))
-        ]
+        batches = _batches(windows, recipe.batch_size, random.Random(f"{recipe.seed}:chunk:{lo}"))
+        skip = progress.get("batches_into_chunk", 0)  # trained by a slice that was stopped inside this chunk
+        losses: list[float] = []
+        for batch in batches[skip:]:
+            losses.append(train_step(model, _collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast))
+            if cfg.stop.is_set():
+                break
+        done = skip + len(losses)
+        finished = done == len(batches)
+        trained = sum(len(b) for b in batches[skip:done])
         chunk_seconds = time.monotonic() - t0
-        train_seconds += chunk_seconds
-        questions += hi - lo
-        windows_done += len(windows)
-        steps += len(losses)
+        counts["seconds"] += chunk_seconds
+        counts["windows"] += trained
+        counts["steps"] += len(losses)
+        counts["questions"] += hi - lo if finished else 0
         since_save += len(losses)
         progress.update(
-            cursor=hi,
-            questions_seen=progress["questions_seen"] + hi - lo,
-            windows_seen=progress["windows_seen"] + len(windows),
+            cursor=hi if finished else lo,
+            batches_into_chunk=0 if finished else done,
+            questions_seen=progress["questions_seen"] + (hi - lo if finished else 0),
+            windows_seen=progress["windows_seen"] + trained,
             steps=progress["steps"] + len(losses),
             train_seconds=progress["train_seconds"] + chunk_seconds,
         )
-        log.info(
-            "step %d, question %d/%d, loss %.3f, %.2f windows/s, lr %.2e",
-            progress["steps"],
-            hi,
-            len(data.order),
-            float(np.mean(losses)),
-            len(windows) / chunk_seconds,
-            schedule.get_last_lr()[0],
-        )
+        if losses:
+            log.info(
+                "step %d, question %d/%d, loss %.3f, %.2f windows/s, lr %.2e",
+                progress["steps"],
+                hi if finished else lo,
+                len(data.order),
+                float(np.mean(losses)),
+                trained / chunk_seconds,
+                schedule.get_last_lr()[0],
+            )
         if since_save >= cfg.save_every_steps:
             _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
             since_save = 0
     _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
-    heldout = score_heldout(model, run_dir, data, recipe, cfg.heldout_questions)
-    progress["slices"].append(_slice_entry(progress, cfg, questions, windows_done, steps, train_seconds, heldout))
+    stopped = cfg.stop.is_set()
+    heldout = None if stopped else score_heldout(model, run_dir, data, recipe, cfg.heldout_questions)
+    progress["slices"].append(_slice_entry(progress, cfg, counts, heldout, stopped))
     _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
-    log.info("slice done: %d questions, %d windows, held-out F1 %.2f", questions, windows_done, heldout["f1"])
+    if heldout is None:
+        log.info("slice stopped on request after %d windows; saved, held-out scoring left to the next slice", counts["windows"])
+    else:
+        log.info("slice done: %d questions, %d windows, held-out F1 %.2f", counts["questions"], counts["windows"], heldout["f1"])
     return _report(recipe, progress, len(data.order))
 
 
-def _slice_entry(progress: dict, cfg: SliceConfig, questions: int, windows: int, steps: int, seconds: float, heldout: dict) -> dict:
+def _slice_entry(progress: dict, cfg: SliceConfig, counts: dict, heldout: dict | None, stopped: bool = False) -> dict:
+    """One row of the report. A slice stopped on request has no held-out score (`heldout` null,
+    `stopped` true): the next slice that ends on its budget scores the run."""
+    seconds = counts["seconds"]
     return {
         "slice": len(progress["slices"]),
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu": cpu_model_name(),
         "threads": torch.get_num_threads(),
-        "questions": questions,
-        "windows": windows,
-        "steps": steps,
+        "questions": counts["questions"],
+        "windows": counts["windows"],
+        "steps": counts["steps"],
         "train_seconds": round(seconds, 1),
-        "windows_per_second": round(windows / seconds, 3) if seconds else None,
+        "windows_per_second": round(counts["windows"] / seconds, 3) if seconds else None,
         "cursor": progress["cursor"],
         "questions_seen": progress["questions_seen"],
+        "stopped": stopped,
         "heldout": heldout,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 
 import pytest
 import torch
@@ -73,6 +74,37 @@ def test_resume_continues_where_it_stopped_and_counts_on(tiny, tmp_path):
         torch.testing.assert_close(sliced[name], value, msg=name)
     start = MPNetForQuestionAnswering.from_pretrained(tiny / "model").state_dict()
     assert not torch.equal(start["qa_outputs.weight"], unsliced["qa_outputs.weight"])
+
+
+class _StopAfterFirstStep(threading.Event):
+    """A stop request that arrives while the first step runs: the slice checks for one before each chunk
+    and after each step, so the second check sees it (as a SIGTERM mid-chunk would be seen)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks = 0
+
+    def is_set(self) -> bool:
+        self.checks += 1
+        return self.checks >= 2
+
+
+def test_a_slice_stopped_inside_a_chunk_resumes_at_the_next_batch(tiny, tmp_path):
+    stopped = train_slice(
+        SliceConfig(run_dir=tmp_path / "sliced", recipe=_recipe(tiny), questions=40, heldout_questions=12, stop=_StopAfterFirstStep())
+    )
+    row = stopped["slices"][-1]
+    assert row["stopped"] and row["heldout"] is None  # no held-out scoring on the way out
+    assert (row["steps"], row["questions"], stopped["cursor"]) == (1, 0, 0) and 0 < row["windows"] <= 8
+    assert torch.load(tmp_path / "sliced" / CHECKPOINT_FILE)["progress"]["batches_into_chunk"] == 1
+
+    resumed = _slice(tiny, tmp_path / "sliced", 40)
+    assert (resumed["cursor"], resumed["questions_seen"]) == (40, 40) and not resumed["slices"][-1]["stopped"]
+    whole = _slice(tiny, tmp_path / "whole", 40)
+    assert resumed["windows_seen"] == whole["windows_seen"] and resumed["steps"] == whole["steps"]
+    sliced, unsliced = run_model(tmp_path / "sliced").state_dict(), run_model(tmp_path / "whole").state_dict()
+    for name, value in unsliced.items():  # the stopped chunk's first batch was neither lost nor trained twice
+        torch.testing.assert_close(sliced[name], value, msg=name)
 
 
 def test_a_run_stops_at_the_end_of_its_one_pass(tiny, tmp_path):
