@@ -37,7 +37,9 @@ def cmd_eval_reader(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"file not found: {args.file}")
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    questions = Selection(args.limit, args.seed, args.first_articles, tuple(args.exclude_article)).apply(load_squad(args.file))
+    questions = Selection(args.limit, args.seed, args.first_articles, tuple(args.exclude_article), args.skip_articles).apply(
+        load_squad(args.file)
+    )
     if not questions:
         raise UsageError(f"{args.file}: no questions left to score")
     if args.curve and len({bool(q.answers) for q in questions}) < 2:
@@ -81,6 +83,9 @@ def add_eval_reader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="score a random sample of N questions")
     p.add_argument("--seed", type=int, default=13, help="seed of that sample")
     p.add_argument("--first-articles", type=int, metavar="N", help="only the N alphabetically first titles (the trainer's held-out split)")
+    p.add_argument(
+        "--skip-articles", type=int, metavar="N", help="all but the N alphabetically first titles (17: SQuAD 2.0 rebuilt's evaluation half)"
+    )
     p.add_argument(
         "--exclude-article", action="append", default=[], metavar="TITLE", help="leave out this article's questions (repeatable)"
     )

@@ -9,6 +9,7 @@ as right only when the calibrated reader declines them, as in SQuAD 2.0.
     rag eval-reader ../shared/datasets/squad-v1.1-dev.json.zip --json
     rag eval-reader ../shared/datasets/squadshifts-reddit.json.gz --limit 1000 --seed 13
     rag eval-reader ../shared/datasets/squad-v1.1-dev.json.zip --first-articles 10   # the trainer's held-out articles
+    rag eval-reader ../shared/datasets/squad-v2.0-dev-rebuilt.json.gz --skip-articles 17   # SQuAD 2.0's evaluation half
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ class Selection:
     seed: int = 13
     first_articles: int | None = None  # the alphabetically first N titles (the trainer's held-out split)
     exclude_articles: tuple[str, ...] = ()
+    # all but the alphabetically first N titles: the rebuilt SQuAD 2.0 dev fits on its first 17 and reports on the rest
+    skip_articles: int | None = None
 
     def apply(self, questions: list[SquadQuestion]) -> list[SquadQuestion]:
         if self.first_articles:
             _, questions = split_by_article(questions, self.first_articles)
+        if self.skip_articles:
+            questions, _ = split_by_article(questions, self.skip_articles)
         if self.exclude_articles:
             questions = [q for q in questions if q.title not in self.exclude_articles]
         if self.limit and self.limit < len(questions):
