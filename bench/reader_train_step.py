@@ -41,7 +41,7 @@ def one_variant(name: str, steps: int, warmup: int, questions: int) -> dict:
     from transformers import AutoTokenizer
 
     from rag.hardware import cpu_model_name
-    from rag.reader.train import _batches, _collate, build_windows, train_step
+    from rag.reader.train import _batches, build_windows, collate, train_step
     from rag.reader.training_set import NegativeMix, load_training_set, pairs_for
     from rag.reader.weights import load_qa_model
 
@@ -71,11 +71,11 @@ def one_variant(name: str, steps: int, warmup: int, questions: int) -> dict:
     if len(batches) < warmup + steps:
         raise SystemExit(f"{len(batches)} batches in the slice: raise --questions")
     for batch in batches[:warmup]:
-        train_step(model, _collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast)
+        train_step(model, collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast)
     timed = batches[warmup : warmup + steps]
     t0 = time.perf_counter()
     for batch in timed:
-        train_step(model, _collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast)
+        train_step(model, collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast)
     seconds = time.perf_counter() - t0
     n_windows = sum(len(b) for b in timed)
     windows_per_question = len(windows) / questions

@@ -36,8 +36,11 @@ def _train_slice(args: argparse.Namespace) -> dict:
         if not path.exists():
             raise UsageError(f"training file not found: {path}")
     hard = 0.4 if args.hard_negatives is None else args.hard_negatives
+    base = args.base_model or str(SHIPPED_READER)
+    if args.teacher and not args.student_layers:
+        raise UsageError("--teacher needs --student-layers N: a teacher teaches a smaller student")
     recipe = Recipe(
-        base_model=args.base_model or str(SHIPPED_READER),
+        base_model=base,
         squad_path=args.squad,
         tydi_path=args.tydi,
         flags_path=args.flags,
@@ -48,6 +51,8 @@ def _train_slice(args: argparse.Namespace) -> dict:
         stride=args.stride,
         negatives=NegativeMix(easy=0.3 if args.negatives is None else args.negatives, cut_out=hard / 2, same_article=hard / 2),
         freeze_embeddings=args.freeze_embeddings,
+        student_layers=args.student_layers,
+        teacher=(args.teacher or base) if args.student_layers else None,  # by default the student learns from what it was cut from
     )
     cfg = SliceConfig(
         run_dir=args.resume,
@@ -139,6 +144,13 @@ def add_train_reader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tydi", type=Path, default=TRAIN_TYDI, help="with --resume: TyDi-en train, also learned from")
     p.add_argument("--flags", type=Path, default=TRAIN_FLAGS, help="with --resume: ids of SQuAD train to drop")
     p.add_argument("--freeze-embeddings", action="store_true", help="with --resume: do not train the word-embedding matrix")
+    p.add_argument(
+        "--student-layers",
+        type=int,
+        metavar="N",
+        help="with --resume: distil a student of N of the base model's layers (evenly spaced, the top one kept)",
+    )
+    p.add_argument("--teacher", help="with --student-layers: the reader the student learns from (default: the base model)")
     p.add_argument("--heldout-questions", type=int, default=300, help="with --resume: held-out questions scored after each slice")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--lr", type=float, help="default 2e-4; with --resume 5e-5")

@@ -32,6 +32,7 @@ from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenize
 from index.model_paths import resolve_model_path
 from rag.hardware import cpu_computes_bf16, cpu_model_name, native_dtype
 from rag.reader.calibrate import fit_calibration, with_negatives, without_answer, write_calibration
+from rag.reader.distill import Teacher, student_of
 from rag.reader.model import CALIBRATION_FILE, Reader
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, load_squad, split_by_article
 from rag.reader.training_set import NegativeMix, Pair, TrainingSet, load_training_set, pairs_for, same_article_paragraph
@@ -138,7 +139,8 @@ def _batches(windows: list[Window], batch_size: int, rng: random.Random) -> list
     return batches
 
 
-def _collate(batch: list[Window], pad_id: int, device: str) -> dict[str, torch.Tensor]:
+def collate(batch: list[Window], pad_id: int, device: str) -> dict[str, torch.Tensor]:
+    """Windows padded to the longest of the batch, with their gold positions: one model call's inputs."""
     width = max(len(w.input_ids) for w in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
@@ -214,7 +216,7 @@ def train_reader(cfg: TrainConfig) -> dict:
         bar = tqdm(_batches(windows, cfg.batch_size, rng), desc=f"epoch {epoch + 1}/{cfg.epochs}")
         for batch in bar:
             with autocast:
-                loss = model(**_collate(batch, tokenizer.pad_token_id, device)).loss
+                loss = model(**collate(batch, tokenizer.pad_token_id, device)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -289,6 +291,12 @@ class Recipe:
     stride: int = 96
     negatives: NegativeMix = field(default_factory=NegativeMix)
     freeze_embeddings: bool = False
+    # a student (rag/reader/distill.py): the base model cut to this many layers, trained on `teacher`'s
+    # start/end distributions (weight `distill_weight`, at `temperature`) as well as on the gold span
+    student_layers: int | None = None
+    teacher: str | None = None
+    distill_weight: float = 0.5
+    temperature: float = 2.0
     chunk_questions: int = 48  # questions tokenised and trained together; the cursor moves by whole chunks
     # (a slice stopped inside a chunk records how many of its batches were trained, and the next slice skips them)
 
@@ -328,9 +336,12 @@ def _planned_steps(data: TrainingSet, recipe: Recipe) -> int:
     return int(len(data.order) * recipe.negatives.pairs_per_question * 1.15 / recipe.batch_size) + 1
 
 
-def train_step(model: torch.nn.Module, batch: dict[str, torch.Tensor], optimizer, schedule, autocast) -> float:
+def train_step(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], optimizer, schedule, autocast, teacher: Teacher | None = None
+) -> float:
     with autocast:
-        loss = model(**batch).loss
+        out = model(**batch)
+        loss = teacher.loss(out, batch) if teacher else out.loss
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
     optimizer.step()
@@ -378,6 +389,8 @@ def _start_run(run_dir: Path, recipe: Recipe) -> torch.nn.Module:
     """A fresh run: the start model's weights in float32, its config/tokenizer/calibration copied beside."""
     base = resolve_model_path(recipe.base_model)
     model = load_qa_model(base)
+    if recipe.student_layers:
+        model = student_of(model, recipe.student_layers)
     start = run_dir / START_MODEL_DIR
     start.mkdir(parents=True, exist_ok=True)
     model.config.save_pretrained(start)
@@ -450,6 +463,9 @@ def train_slice(cfg: SliceConfig) -> dict:
     data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
     model = run_model(run_dir) if state else _start_run(run_dir, recipe)
     tokenizer = AutoTokenizer.from_pretrained(run_dir / START_MODEL_DIR)
+    teacher = (
+        Teacher(load_qa_model(resolve_model_path(recipe.teacher)), recipe.distill_weight, recipe.temperature) if recipe.teacher else None
+    )
     progress: dict[str, Any] = (
         state["progress"]
         if state
@@ -501,7 +517,7 @@ def train_slice(cfg: SliceConfig) -> dict:
         skip = progress.get("batches_into_chunk", 0)  # trained by a slice that was stopped inside this chunk
         losses: list[float] = []
         for batch in batches[skip:]:
-            losses.append(train_step(model, _collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast))
+            losses.append(train_step(model, collate(batch, tokenizer.pad_token_id, "cpu"), optimizer, schedule, autocast, teacher))
             if cfg.stop.is_set():
                 break
         done = skip + len(losses)

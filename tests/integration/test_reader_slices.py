@@ -13,7 +13,8 @@ import pytest
 import torch
 from transformers import AutoTokenizer, MPNetConfig, MPNetForQuestionAnswering
 
-from rag.reader.train import CHECKPOINT_FILE, REPORT_FILE, Recipe, SliceConfig, finalize_run, run_model, train_slice
+from rag.reader.distill import Teacher
+from rag.reader.train import CHECKPOINT_FILE, REPORT_FILE, Recipe, SliceConfig, build_windows, collate, finalize_run, run_model, train_slice
 from rag.reader.training_set import HELDOUT_TITLES, NegativeMix, load_training_set, pairs_for
 from rag.settings import REPO_ROOT
 
@@ -105,6 +106,36 @@ def test_a_slice_stopped_inside_a_chunk_resumes_at_the_next_batch(tiny, tmp_path
     sliced, unsliced = run_model(tmp_path / "sliced").state_dict(), run_model(tmp_path / "whole").state_dict()
     for name, value in unsliced.items():  # the stopped chunk's first batch was neither lost nor trained twice
         torch.testing.assert_close(sliced[name], value, msg=name)
+
+
+def _soft_gap(student: torch.nn.Module, teacher: torch.nn.Module, tiny) -> float:
+    """How far the student's start/end distributions are from the teacher's on 20 training windows (soft part only)."""
+    data = load_training_set(tiny / "squad.json", None, FLAGS, seed=13)
+    tokenizer = AutoTokenizer.from_pretrained(tiny / "model")
+    pairs = [pairs_for(data, i, NegativeMix(), 13)[0] for i in range(20)]
+    batch = collate(build_windows(tokenizer, pairs, 256, 96)[:20], tokenizer.pad_token_id, "cpu")
+    student.eval()
+    with torch.no_grad():
+        return Teacher(teacher, weight=1.0).loss(student(**batch), batch).item()
+
+
+def test_a_student_is_cut_from_the_base_and_learns_the_teachers_distributions(tiny, tmp_path):
+    # a teacher with peaked distributions of its own (the random base's are flat): its span head scaled up
+    teacher = MPNetForQuestionAnswering.from_pretrained(tiny / "model")
+    with torch.no_grad():
+        teacher.qa_outputs.weight.mul_(300.0)
+    teacher_dir = tmp_path / "teacher"
+    teacher.save_pretrained(teacher_dir)
+    recipe = {"student_layers": 1, "teacher": str(teacher_dir), "distill_weight": 1.0, "lr": 1e-2, "warmup_steps": 0}
+    report = _slice(tiny, tmp_path / "student", 40, **recipe)
+    assert report["recipe"]["student_layers"] == 1 and report["cursor"] == 40
+    student = run_model(tmp_path / "student")
+    assert student.config.num_hidden_layers == 1 and len(student.mpnet.encoder.layer) == 1
+    del student
+    assert _slice(tiny, tmp_path / "untrained", 0, **recipe)["steps"] == 0  # slice 0 only: the cut, untrained
+    _slice(tiny, tmp_path / "gold-only", 40, **(recipe | {"distill_weight": 0.0}))  # the same student, no soft targets
+    gaps = {name: _soft_gap(run_model(tmp_path / name), teacher, tiny) for name in ("student", "gold-only", "untrained")}
+    assert gaps["student"] < 0.8 * min(gaps["gold-only"], gaps["untrained"]), gaps
 
 
 def test_a_run_stops_at_the_end_of_its_one_pass(tiny, tmp_path):
