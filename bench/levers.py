@@ -43,6 +43,8 @@ CONFIGS: dict[str, dict[str, str]] = {
     "openvino int8, top_k 5 in one pass": _INT8,
     "openvino int8, staged reading 2 then 5 below 0.9 (defaults)": _INT8 | _STAGED,
     "openvino int8, staged, focus 128 tokens": _INT8 | _STAGED | {"RAG_READER_FOCUS_TOKENS": "128"},
+    "openvino int8, staged reading 1 then 5 below 0.9": _INT8 | _STAGED | {"RAG_READER_FIRST_PASS": "1"},
+    "openvino int8, staged 1 then 5, max window 192": _INT8 | _STAGED | {"RAG_READER_FIRST_PASS": "1", "RAG_READER_MAX_LENGTH": "192"},
 }
 # SQuAD variants: (runtime, max_length, focus_tokens, question cap): bf16 is emulated on a CPU without
 # AVX-512-BF16/AMX and several times slower, so it reads fewer questions there
