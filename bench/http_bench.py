@@ -167,3 +167,18 @@ def concurrency_run(server: Server, questions: list[str], clients: int, seconds:
         "latency_ms": percentiles(done),
         "server_peak_rss_mb": peak_rss_mb(server.pid),
     }
+
+
+def cli_ask_wall(data_dir: Path, question: str, server_url: str | None, runs: int = 3) -> dict:
+    """Wall seconds of `rag ask QUESTION` as a user types it, launch to exit: through the running server at
+    `server_url`, or with `--local` (everything loaded in the command) when it is None. Median of `runs`."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "RAG_DATA_DIR": str(data_dir)}
+    if server_url:
+        env["RAG_SERVER_URL"] = server_url
+    cmd = [sys.executable, "-m", "cli.main", "ask", question, *([] if server_url else ["--local"])]
+    walls = []
+    for _ in range(runs):
+        t = time.monotonic()
+        subprocess.run(cmd, cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=300)
+        walls.append(time.monotonic() - t)
+    return {"runs": runs, "median_s": round(sorted(walls)[len(walls) // 2], 2), "max_s": round(max(walls), 2)}

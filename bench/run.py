@@ -22,7 +22,7 @@ import rag.settings  # noqa: E402,F401  first, as in `rag`: it sets OMP_WAIT_POL
 from bench import report  # noqa: E402
 from bench.corpus import generate_articles, sentence_pool, write_jsonl  # noqa: E402
 from bench.faiss_scale import SPECS, bench_faiss  # noqa: E402
-from bench.http_bench import concurrency_run, latency_run, serve  # noqa: E402
+from bench.http_bench import cli_ask_wall, concurrency_run, latency_run, serve  # noqa: E402
 from bench.ingest_bench import bench_ingest  # noqa: E402
 from bench.peer_compare import compare, load_questions, run_ours, run_peer  # noqa: E402
 from rag.hardware import cpu_model_name  # noqa: E402
@@ -167,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             results["latency"] = latency_run(server, questions, args.passes)
             results["concurrency"] = [concurrency_run(server, questions, c, args.concurrency_seconds) for c in args.concurrency]
             results["server_peak_rss_mb"] = results["concurrency"][-1]["server_peak_rss_mb"]
-        print(f"    end to end {results['latency']['end_to_end_ms']}", flush=True)
+            results["cli_ask"] = {"via_server": cli_ask_wall(seed_settings.data_dir, questions[0], server.url)}
+        results["cli_ask"]["local"] = cli_ask_wall(seed_settings.data_dir, questions[0], None, runs=1)
+        print(f"    end to end {results['latency']['end_to_end_ms']}; rag ask {results['cli_ask']}", flush=True)
 
     if "peer" not in args.skip:
         step("peer", "ours in process, then the Haystack peer, same questions and chunks")
