@@ -172,15 +172,22 @@ def embed_throughput(n_chunks: int) -> dict:
     return out
 
 
+CHILD_TIMEOUT_S = 3600  # 300 questions in torch fp32 took over 1,200 s on a busy 2-core Zen 3
+
+
 def _child(args: list[str], env: dict[str, str]) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.levers", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
-        cwd=REPO_ROOT,
-        timeout=1200,
-    )
+    """One configuration in its own process; a failure or a time-out is recorded, and the other levers still run."""
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.levers", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+            cwd=REPO_ROOT,
+            timeout=CHILD_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {CHILD_TIMEOUT_S} s"}
     if proc.returncode != 0:
         return {"error": proc.stderr.strip()[-500:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
