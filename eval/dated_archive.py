@@ -15,7 +15,13 @@ the archive's density, and so how much older evidence competes, differs.
 
 The reader is most of the time of a question and its output for one (question, passage) pair
 never depends on the time priors, so its outputs are cached on disk: retuning the priors only
-re-reads passages it has not read before.
+re-reads passages it has not read before. The cache is one file per reader runtime
+(`reader-cache-openvino-int8.sqlite3`, …): int8 and float32 give slightly different spans, and a
+run must score the runtime it says it ran, not outputs an earlier default left behind.
+
+Only the tuning half is studied: its runs also write each question's answer, gold and error
+class to `details-tune-LABEL.jsonl`. The report half is scored, never read question by question,
+so it writes only its summary.
 """
 
 from __future__ import annotations
@@ -114,7 +120,8 @@ def services_for(settings: Settings):  # -> Services (imported late: loads torch
     services = Services(settings.model_copy(update={"data_dir": OUT / "index"}))
     if not services.store.counts()[0]:
         services.ingestor.ingest_paths([ARCHIVE / "corpus"])
-    services.__dict__["reader"] = CachedReader(services.reader, OUT / "reader-cache.sqlite3")
+    runtime = services.reader.runtime.name
+    services.__dict__["reader"] = CachedReader(services.reader, OUT / f"reader-cache-{runtime}.sqlite3")
     return services
 
 
@@ -123,14 +130,23 @@ def run(half: str, n: int | None, settings: Settings, label: str) -> dict[str, A
     services = services_for(settings)
     results: list[QuestionResult] = []
     classes: Counter[str] = Counter()
+    details: list[dict[str, Any]] = []
     for q in tqdm(questions, desc=f"{half} {label}", unit="question", mininterval=30):
         as_of = q.as_of or dt.date.today()
         t = time.perf_counter()
         answer = services.pipeline.answer(Question(q.question, as_of))
         result = score(q, answer, 1000 * (time.perf_counter() - t))
         results.append(result)
-        classes[error_class(result, answer, as_of)] += 1
-    summary = summarize(results) | {"half": half, "label": label, "errors_by_class": dict(classes.most_common())}
+        kind = error_class(result, answer, as_of)
+        classes[kind] += 1
+        details.append(
+            {"id": q.id, "question": q.question, "gold": q.answers, "answer": answer.answer, "shape": answer.shape}
+            | {"confidence": answer.confidence, "f1": result.f1, "gold_rank": result.gold_rank, "class": kind}
+        )
+    runtime = services.reader.reader.runtime.name
+    summary = summarize(results) | {"half": half, "label": label, "runtime": runtime, "errors_by_class": dict(classes.most_common())}
+    if half == "tune":
+        (OUT / f"details-{half}-{label}.jsonl").write_text("".join(json.dumps(d) + "\n" for d in details))
     (OUT / f"summary-{half}-{label}.json").write_text(json.dumps(summary, indent=1))
     return summary
 

@@ -41,6 +41,17 @@ _DATELINE = re.compile(
     re.IGNORECASE,
 )
 DATELINE_CHARS = 200
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# a weekday next to a day and month with no year, as wire datelines write it: "Tuesday, March 3",
+# "Tuesday 3 March" (a year after them makes it a full date, read by _DATELINE instead)
+_WEEKDAY_DATELINE = re.compile(
+    rf"\b(?P<weekday>{'|'.join(_WEEKDAYS)}),?\s+"
+    rf"(?:{_MONTH}\s+(?P<day>\d{{1,2}})|(?P<day2>\d{{1,2}})\s+{_MONTH.replace('month', 'month2')})\b"
+    r"(?!,?\s*(?:19|20)\d\d)",
+    re.IGNORECASE,
+)
+# a day, month and weekday recur every 5, 6 or 11 years: within 5 years at most one fits
+WEEKDAY_YEARS = 5
 
 
 class ParseError(ValueError):
@@ -60,19 +71,49 @@ def parse_date(value: object) -> dt.date | None:
         return None
 
 
-def dateline_date(body: str) -> dt.date | None:
+def _month_number(name: str) -> int:
+    return _MONTHS.index(name[:3].lower()) + 1
+
+
+def weekday_date(weekday: str, month: int, day: int, today: dt.date) -> dt.date | None:
+    """The day `month`/`day` that falls on `weekday`, when exactly one of the last WEEKDAY_YEARS
+    years (up to `today`: nothing is published in the future) has it; else None. A day and month
+    fall on the same weekday again after 5, 6 or 11 years, so a five-year window never holds two,
+    and an older article is left undated rather than put in the wrong year."""
+    wanted = _WEEKDAYS.index(weekday.lower())
+    fits = []
+    for year in range(today.year - WEEKDAY_YEARS + 1, today.year + 1):
+        try:
+            day_of = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if day_of <= today and day_of.weekday() == wanted:
+            fits.append(day_of)
+    return fits[0] if len(fits) == 1 else None
+
+
+def dateline_date(body: str, today: dt.date | None = None) -> dt.date | None:
     """The date a dateline states in the article's first DATELINE_CHARS characters
-    ("KYIV, March 3, 2022 (Reuters) -"). Only a complete day-month-year counts: a weekday
-    or "last year" is not a date, and a date deeper in the text is what the story is about,
-    not when it was written, so neither is ever used."""
-    match = _DATELINE.search(body[:DATELINE_CHARS])
+    ("KYIV, March 3, 2022 (Reuters) -"): a complete day-month-year, or a weekday next to a day
+    and month ("KYIV, Tuesday, March 3 -"), which names the year when only one recent year fits
+    (`weekday_date`, counted back from `today`, the day it is read in). A weekday alone or
+    "last year" is not a date ("on Tuesday" says which day only next to a known date), and a
+    date deeper in the text is what the story is about, not when it was written, so neither is
+    ever used."""
+    head = body[:DATELINE_CHARS]
+    match = _DATELINE.search(head)
     if not match:
-        return None
+        weekday = _WEEKDAY_DATELINE.search(head)
+        if weekday is None:
+            return None
+        month = _month_number(weekday["month"] or weekday["month2"])
+        return weekday_date(weekday["weekday"], month, int(weekday["day"] or weekday["day2"]), today or dt.date.today())
     if match["iso"]:
         return parse_date(match["iso"])
-    month = (match["month"] or match["month2"])[:3].lower()
     try:
-        return dt.date(int(match["year"] or match["year2"]), _MONTHS.index(month) + 1, int(match["day"] or match["day2"]))
+        return dt.date(
+            int(match["year"] or match["year2"]), _month_number(match["month"] or match["month2"]), int(match["day"] or match["day2"])
+        )
     except ValueError:
         return None
 

@@ -31,9 +31,10 @@ from index.store import Filters, StoredOutlet
 from rag.empty import nothing_to_read
 from rag.policy import AnswerPolicy, Candidate, Decision, Group, merge
 from rag.question import Question
-from rag.reader.model import Reader
+from rag.reader.model import Reader, SpanPrediction
 from rag.retrieve import Retriever
 from rag.shapes import Shape, question_shape
+from rag.spans import close_quotes
 from rag.timeprior import TimePrior
 from rag.timewords import Period, period_in
 from rag.types import Answer, Citation, EarlierAnswer, Item, Outlet, Passage, Suggestion
@@ -55,6 +56,15 @@ def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
         half = (SNIPPET_MAX_CHARS - (end - start)) // 2
         lo, hi = max(lo, start - max(half, 0)), min(hi, end + max(half, 0))
     return lo, passage.text[lo:hi]
+
+
+def _quotes_closed(passage: Passage, span: SpanPrediction) -> SpanPrediction:
+    """The span with a quote it leaves open closed (`“Gullwing` → `“Gullwing”`, rag/spans.py); its
+    score is the reader's for the span it chose."""
+    start, end = close_quotes(passage.text, span.start, span.end)
+    if (start, end) == (span.start, span.end):
+        return span
+    return dataclasses.replace(span, start=start, end=end, text=passage.text[start:end])
 
 
 def time_filters(query: str, filters: Filters | None, as_of: dt.date) -> tuple[Filters, Period | None]:
@@ -252,7 +262,7 @@ class AnswerPipeline:
             # the reader judges each passage alone and is easily sure of a well-typed span in
             # a passage the retriever ranked low; like BERTserini's retriever+reader score,
             # the lower the passage, the stronger the reader's evidence has to be
-            Candidate(passage, span, self.reader.calibration.confidence(span.margin - self.rank_penalty * rank))
+            Candidate(passage, _quotes_closed(passage, span), self.reader.calibration.confidence(span.margin - self.rank_penalty * rank))
             for rank, (passage, passage_spans) in enumerate(zip(passages[lo:hi], spans), start=lo)
             for span in passage_spans
         ]

@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from eval.run import evaluate
+from eval.testset import load_testset
 from index.feeds import FeedReader, Fetcher, doc_id_for
 from index.store import Filters
 from rag.service import Services
@@ -150,6 +152,23 @@ def test_an_archive_question_asked_as_of_a_day(news):
     assert later.answer and "parks" in later.answer
     explicit = news.pipeline.ask(question, as_of=dt.date(2025, 3, 20), filters=Filters(until=dt.date(2025, 3, 6)))
     assert explicit.until == dt.date(2025, 3, 6) and explicit.since is None, "explicit dates win"
+
+
+def test_rag_eval_asks_each_line_as_of_its_own_day(news, tmp_path):
+    """`rag eval` scores a line as a user asking on that line's `as_of` would have been answered:
+    the same question, two days, two right answers; a line without one is asked today."""
+    question = "Who is the mayor of Kestrel?"
+    lines = [
+        {"id": "in-2023", "question": question, "answers": ["Tomas Kierny"], "as_of": "2023-06-01", "doc_ids": ["mayor-2022"]},
+        {"id": "in-2025", "question": question, "answers": ["Ilse Marrow"], "as_of": "2025-03-01"},
+        {"id": "today", "question": question, "answers": ["Ilse Marrow"]},
+    ]
+    path = tmp_path / "as_of.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    results, problems = evaluate(load_testset(path), news.pipeline.answer)
+    assert not problems
+    assert {r.id: r.exact_match for r in results} == {"in-2023": 1.0, "in-2025": 1.0, "today": 1.0}, [r.predicted for r in results]
+    assert results[0].gold_rank == 1, "in 2023 the 2025 report is not evidence"
 
 
 @pytest.mark.parametrize("question", ["Who is the editor-in-chief of The Daily Gull?", "Who is the lighthouse keeper?"])

@@ -66,6 +66,21 @@ def test_no_time_words_no_range(question):
     assert period_in(question, AS_OF) is None
 
 
+def test_a_weekday_next_to_a_day_and_month_names_the_year_when_one_recent_year_fits():
+    today = dt.date(2026, 12, 7)
+    assert dateline_date("KYIV, Tuesday, March 3 (Reuters) - Talks resumed.", today) == dt.date(2026, 3, 3)
+    assert dateline_date("LONDON, Tuesday 9 September - Prices rose.", today) == dt.date(2025, 9, 9)
+    assert dateline_date("KYIV, Monday, March 3 (Reuters) - Talks resumed.", today) == dt.date(2025, 3, 3)
+    # 2020 is the last year with a Wednesday 30 December: older than five years, left undated, not guessed
+    assert dateline_date("ROME, Wednesday, December 30 - The vote was put off.", today) is None
+    assert dateline_date("ROME, Friday, December 11 - Not yet.", today) is None, "2026's is still to come, 2020's is too old"
+    assert dateline_date("Ukraine said on Tuesday that talks resumed on March 3.", today) is None, "a weekday next to no date"
+    assert dateline_date("KYIV, Tuesday, March 3, 2020 - Talks resumed.", today) == dt.date(2020, 3, 3), "a full date wins"
+    ten_days_ago = dt.date.today() - dt.timedelta(days=10)  # an article ingested today, counted back from today
+    article = parse_plain(f"KYIV, {ten_days_ago:%A}, {ten_days_ago:%B} {ten_days_ago.day} (Reuters) - Talks resumed.\n", "d")
+    assert article.date == ten_days_ago
+
+
 def test_a_dateline_dates_an_undated_article_and_nothing_else_does():
     assert dateline_date("KYIV, March 3, 2022 (Reuters) - Talks resumed.") == dt.date(2022, 3, 3)
     assert dateline_date("LONDON, 9 Sept. 2025 — Prices rose.") == dt.date(2025, 9, 9)
