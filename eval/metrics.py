@@ -84,6 +84,7 @@ class QuestionResult:
     latency_ms: float
     conversation_id: str | None = None
     turn: int | None = None
+    band: str | None = None  # the reply's confidence_band: answer, possible or none
 
     @property
     def answerable(self) -> bool:
@@ -96,6 +97,15 @@ def _mean(values: Sequence[float]) -> float | None:
 
 def _rounded(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
+
+
+BANDS = ("answer", "possible")
+
+
+def _band_share(results: Sequence[QuestionResult], band: str) -> dict[str, float | int | None]:
+    """How many replies came in `band` and the share of them right; None where no reply says its band."""
+    given = [r for r in results if r.band == band and r.predicted is not None]
+    return {"n": len(given), "exact_match": _mean([r.exact_match for r in given])}
 
 
 def summarize(results: Sequence[QuestionResult]) -> dict[str, float | int | None]:
@@ -121,6 +131,10 @@ def summarize(results: Sequence[QuestionResult]) -> dict[str, float | int | None
         "recall_at_3": recall_at_k(ranks, 3),
         "recall_at_5": recall_at_k(ranks, 5),
         "mrr": mean_reciprocal_rank(ranks),
+        # what a band promises: the share of its replies that are right (EM; a reply to an
+        # unanswerable question is wrong), so "answer" can be checked against "more likely right
+        # than wrong" and "possible" against the no-answer threshold below it
+        **{f"{band}_band_{k}": v for band in BANDS for k, v in _band_share(results, band).items()},
         "latency_ms_mean": _mean(latencies),
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p95": percentile(latencies, 95),

@@ -74,6 +74,7 @@ def score(
         latency_ms=round(latency_ms, 1),
         conversation_id=conversation_id,
         turn=turn,
+        band=answer.confidence_band,
     )
 
 

@@ -29,7 +29,17 @@ from dataclasses import dataclass, field, replace
 
 from rag.reader.model import Calibration, SpanPrediction
 from rag.reader.squad import normalize_answer
-from rag.shapes import Shape, TextSpan, enumeration_items, expects_amount, sentence_around, states_amount, wants_names
+from rag.shapes import (
+    Shape,
+    TextSpan,
+    asks_future_time,
+    enumeration_items,
+    expects_amount,
+    names_only_earlier_years,
+    sentence_around,
+    states_amount,
+    wants_names,
+)
 from rag.supersede import Claim, supersedes
 from rag.types import Band, Passage
 
@@ -120,12 +130,16 @@ def is_answer_text(key: str, asked: set[str]) -> bool:
 def merge(candidates: Iterable[Candidate], question: str, groups: list[Group] | None = None) -> list[Group]:
     """Files each candidate under the answer it agrees with (in `groups`, extended in place when
     given, so a second reading pass adds to the first); drops spans that answer nothing: the
-    question's own words, or no number where an amount is asked."""
+    question's own words, no number where an amount is asked, only years before the report
+    where a future time is asked (rag/shapes.py)."""
     groups = [] if groups is None else groups
     asked = set(normalize_answer(question).split())
     amount = expects_amount(question)
+    future = asks_future_time(question)
     for candidate in candidates:
         if not is_answer_text(candidate.key, asked) or (amount and not states_amount(candidate.span.text)):
+            continue
+        if future and names_only_earlier_years(candidate.span.text, candidate.passage.date):
             continue
         group = next((g for g in groups if g.agrees_with(candidate.key)), None)
         if group is None:

@@ -11,7 +11,11 @@ answer policy collects from the same reader output, never which reader runs:
   deciding sentence, or the one giving the reason. No "Yes"/"No" is made up from it;
 - an **amount** question ("How much…", "How many…") is only answered by a span that holds a
   number: the reader is often sure of a well-typed noun where the amount is not given at all
-  ("How much will the route cost?" → "the new terminals").
+  ("How much will the route cost?" → "the new terminals");
+- a **future when** question ("When will…", "When is … expected…") is not answered by a span that
+  names only years before its report's date: what will happen after a report cannot have happened
+  in an earlier year, yet the reader is sure of any year near the topic ("When will the museum
+  reopen?" → "1998", the year it opened, at 0.91).
 
 Everything here is pure text: rules on the question's first words, and on sentence and
 enumeration boundaries in the passage (index/sentences.py, the same sentences chunks are cut on).
@@ -19,6 +23,7 @@ enumeration boundaries in the passage (index/sentences.py, the same sentences ch
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -104,6 +109,23 @@ def expects_amount(question: str) -> bool:
 def states_amount(text: str) -> bool:
     """Whether a span holds a number, in digits or words ("under two hours", "14 million euros")."""
     return bool(_AMOUNT.search(text))
+
+
+_FUTURE_WHEN = re.compile(r"^when\s+(?:will|shall)\b|^when\s+(?:is|are)\b.*\b(?:expected|due|scheduled|planned|set\s+to|going\s+to)\b")
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+
+
+def asks_future_time(question: str) -> bool:
+    """ "When will / when shall…", "When is … expected / due / going to…": a time after the report."""
+    return bool(_FUTURE_WHEN.match(" ".join(_words(question))))
+
+
+def names_only_earlier_years(text: str, report_date: dt.date | None) -> bool:
+    """Whether every year the span names is before the year of its report: such a span is a past
+    time, no answer to a question about what will happen. A span naming no year ("in June", "next
+    week"), or one from an undated report, cannot be placed and is kept."""
+    years = [int(y) for y in _YEAR.findall(text)]
+    return bool(years) and report_date is not None and max(years) < report_date.year
 
 
 @dataclass(frozen=True)

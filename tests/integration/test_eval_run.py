@@ -38,6 +38,11 @@ def test_rag_eval_json_over_a_temporary_corpus(tmp_path):
     assert summary["f1"] >= summary["exact_match"]  # EM = 1 implies F1 = 1, per question
     assert summary["recall_at_1"] <= summary["recall_at_5"]
     assert 0 < summary["latency_ms_p50"] <= summary["latency_ms_p95"]
+    # every answered row says its band, and the bands' replies are all the answered ones
+    answered = sum(1 for row in _report_rows(out) if row["predicted"] is not None)
+    assert summary["answer_band_n"] + summary["possible_band_n"] == answered > 0
+    for band in ("answer", "possible"):
+        assert summary[f"{band}_band_n"] == 0 or 0.0 <= summary[f"{band}_band_exact_match"] <= 1.0
     assert not data_dir.exists()
 
     report = json.loads((out / "report.json").read_text())
@@ -46,6 +51,10 @@ def test_rag_eval_json_over_a_temporary_corpus(tmp_path):
     assert all(f"| {row['id']} |" in markdown for row in report["results"])
     for name in ("per_question.png", "latency.png"):
         assert (out / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def _report_rows(out: Path) -> list[dict]:
+    return json.loads((out / "report.json").read_text())["results"]
 
 
 def test_evaluate_scores_the_valid_lines_and_reports_the_rest(tmp_path, seed_services):
@@ -72,6 +81,7 @@ def test_evaluate_scores_the_valid_lines_and_reports_the_rest(tmp_path, seed_ser
     assert by_id["q1"].gold_rank is not None and 1 <= by_id["q1"].gold_rank <= 3
     assert len(by_id["q1"].retrieved_doc_ids) == 3
     assert by_id["q2"].exact_match == (1.0 if by_id["q2"].predicted is None else 0.0)
+    assert by_id["q1"].band in ("answer", "possible") and by_id["q2"].band in ("answer", "possible", "none")
     if chat is None:
         assert problems and "conversation 'c1' skipped" in problems[0]
     else:

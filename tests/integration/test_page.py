@@ -151,12 +151,6 @@ def _expect_cited_answer(turn) -> None:
     expect(passage.locator("mark")).to_have_text(turn.locator(".answer-text").inner_text())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known regression, open on issue 23: on this test's corpus (seeds plus the page's own articles) the follow-up "
-    "'Which TV programme did he speak on?' is answered 'X' (from 'Scott Bessent wrote on X'); over seeds/ alone it is "
-    "'NBC's Meet the Press' in the possible band",
-)
 def test_a_two_turn_conversation(page):
     expect = sync_api.expect
     first = _ask(page, "Who is the US Treasury Secretary?")

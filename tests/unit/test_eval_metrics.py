@@ -75,7 +75,9 @@ def test_percentile_matches_numpy():
     assert percentile([], 50) is None
 
 
-def _result(id_: str, golds: tuple[str, ...], predicted: str | None, doc_ids=(), retrieved=(), ms=10.0) -> QuestionResult:
+def _result(
+    id_: str, golds: tuple[str, ...], predicted: str | None, doc_ids=(), retrieved=(), ms=10.0, band: str | None = None
+) -> QuestionResult:
     em, f1 = answer_scores(predicted, golds)
     return QuestionResult(
         id=id_,
@@ -89,6 +91,7 @@ def _result(id_: str, golds: tuple[str, ...], predicted: str | None, doc_ids=(),
         gold_rank=first_relevant_rank(retrieved, doc_ids),
         retrieved_doc_ids=tuple(retrieved),
         latency_ms=ms,
+        band=band,
     )
 
 
@@ -121,3 +124,18 @@ def test_summary_says_none_for_what_it_did_not_measure():
     assert s["no_answer_accuracy"] is None
     assert s["recall_at_1"] is None and s["mrr"] is None
     assert s["exact_match"] == 1.0
+
+
+def test_summary_gives_the_share_right_in_each_band():
+    results = [
+        _result("a", ("Denver Broncos",), "Denver Broncos", band="answer"),
+        _result("b", ("Denver Broncos",), "Broncos team", band="answer"),  # partly right is not right
+        _result("c", (), "Panthers", band="answer"),  # an answer where there is none is wrong
+        _result("d", ("Carolina Panthers",), "Carolina Panthers", band="possible"),
+        _result("e", ("x",), None, band="none"),
+    ]
+    s = summarize(results)
+    assert (s["answer_band_n"], s["answer_band_exact_match"]) == (3, _approx(1 / 3))
+    assert (s["possible_band_n"], s["possible_band_exact_match"]) == (1, 1.0)
+    unbanded = summarize([_result("a", ("x",), "x")])  # rows from before bands say nothing
+    assert (unbanded["answer_band_n"], unbanded["answer_band_exact_match"]) == (0, None)

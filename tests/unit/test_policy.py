@@ -76,6 +76,22 @@ def test_an_amount_question_is_not_answered_without_a_number():
     assert POLICY.decide(merge([candidate("under two hours", 0.9)], "How long did it last?")).band is Band.ANSWER
 
 
+def test_a_future_when_question_is_not_answered_by_a_year_before_its_report():
+    question = "When will the museum reopen?"
+    report = dt.date(2025, 5, 20)
+    opened = candidate("1998", 0.91, date=report)
+    assert POLICY.decide(merge([opened], question)).band is Band.NONE
+    # a later year, or a time the report does not place in a year, may be the answer
+    for text in ("2027", "in 2025", "in June", "next spring"):
+        assert POLICY.decide(merge([candidate(text, 0.9, date=report)], question)).band is Band.ANSWER
+    # an undated report cannot be placed; a question about the past takes past years
+    assert POLICY.decide(merge([candidate("1998", 0.9)], question)).band is Band.ANSWER
+    assert POLICY.decide(merge([opened], "When did the museum open?")).band is Band.ANSWER
+    # the year-old span is dropped, not the answer: a later one from another passage still wins
+    decision = POLICY.decide(merge([opened, candidate("2027", 0.6, "b", report)], question))
+    assert decision.chosen is not None and decision.chosen.best.span.text == "2027"
+
+
 def test_a_near_tie_goes_to_the_newer_article():
     old = candidate("John Smith", 0.62, "old", dt.date(2019, 5, 1))
     new = candidate("Jane Doe", 0.60, "new", dt.date(2024, 5, 1))

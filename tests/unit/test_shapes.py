@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from rag.shapes import Shape, enumeration_items, list_kind, question_shape, sentence_around, wants_names
+from rag.shapes import (
+    Shape,
+    asks_future_time,
+    enumeration_items,
+    list_kind,
+    names_only_earlier_years,
+    question_shape,
+    sentence_around,
+    wants_names,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,3 +88,31 @@ def test_the_deciding_sentence_holds_the_span():
     start = TEXT.index("budget")
     sentence = sentence_around(TEXT, start, start + len("budget"))
     assert TEXT[sentence.start : sentence.end] == "Mayor Ilse Marrow resigned because the budget failed."
+
+
+@pytest.mark.parametrize(
+    ("question", "future"),
+    [
+        ("When will the 20th package take effect?", True),
+        ("when shall we meet?", True),
+        ("When is the vote expected?", True),
+        ("When are the ministers going to meet again?", True),
+        ("When did the museum open?", False),
+        ("When was the vote expected?", False),
+        ("When is the museum open?", False),
+        ("Who will chair the meeting?", False),
+    ],
+)
+def test_a_question_about_a_time_to_come(question, future):
+    assert asks_future_time(question) is future
+
+
+def test_a_span_naming_only_earlier_years_is_a_past_time():
+    report = dt.date(2025, 5, 20)
+    assert names_only_earlier_years("1998", report)
+    assert names_only_earlier_years("between 2019 and 2024", report)
+    assert not names_only_earlier_years("from 2024 to 2026", report)
+    assert not names_only_earlier_years("in 2025", report)
+    assert not names_only_earlier_years("in June", report)
+    assert not names_only_earlier_years("1998", None)
+    assert not names_only_earlier_years("30 million", report)
