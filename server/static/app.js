@@ -134,11 +134,17 @@ function errorText(response, body) {
   return said || `the server answered ${response.status}`;
 }
 
+function localDay(now = new Date()) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
 async function postChat(message) {
   const headers = { "Content-Type": "application/json" };
   const key = byId("api-key").value.trim();
   if (key) headers.Authorization = `Bearer ${key}`;
-  const body = { message };
+  // asked as of the user's own day: east of the server's time zone a new day starts before the server's does
+  const body = { message, as_of: localDay() };
   if (state.conversationId) body.conversation_id = state.conversationId;
   const response = await fetch("/v1/chat", { method: "POST", headers, body: JSON.stringify(body) });
   const data = await response.json().catch(() => null);

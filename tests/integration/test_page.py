@@ -6,10 +6,12 @@ that the page shows it as text and never runs it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -261,6 +263,25 @@ def test_enter_sends_and_leaves_the_box_empty(page):
     page.press("#message", "Enter")
     sync_api.expect(turns.first.locator(".answer")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     sync_api.expect(page.locator("#message")).to_have_value("")
+
+
+def test_a_question_is_asked_as_of_the_users_own_day(browser, page_server):
+    """The page sends the browser's local day as `as_of`: in Kiritimati (UTC+14) that is the server's tomorrow
+    for ten hours of every day, and a newsroom there asks about its own today."""
+    zone = "Pacific/Kiritimati"
+    context = browser.new_context(timezone_id=zone)
+    page = context.new_page()
+    try:
+        page.goto(page_server)
+        before = dt.datetime.now(ZoneInfo(zone)).date()
+        page.fill("#message", "Who is the US Treasury Secretary?")
+        with page.expect_request(lambda r: r.url.endswith("/v1/chat") and r.method == "POST") as sent:
+            page.click("#send")
+        after = dt.datetime.now(ZoneInfo(zone)).date()
+        assert sent.value.post_data_json["as_of"] in {before.isoformat(), after.isoformat()}
+        sync_api.expect(page.locator("#conversation > li").first.locator(".answer")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    finally:
+        context.close()
 
 
 def test_the_api_docs_render_without_internet(browser, page_server):
