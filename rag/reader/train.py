@@ -490,12 +490,7 @@ def train_slice(cfg: SliceConfig) -> dict:
     del state
     if not resumed:  # slice 0: the start model on the same held-out sample, the figure every slice is compared with
         progress["slices"].append(
-            _slice_entry(
-                progress,
-                cfg,
-                {"questions": 0, "windows": 0, "steps": 0, "seconds": 0.0},
-                score_heldout(model, run_dir, data, recipe, cfg.heldout_questions),
-            )
+            _slice_entry(progress, cfg, _no_counts(), score_heldout(model, run_dir, data, recipe, cfg.heldout_questions))
         )
         _save(run_dir, model, optimizer, schedule, recipe, progress, len(data.order))
 
@@ -503,7 +498,7 @@ def train_slice(cfg: SliceConfig) -> dict:
     model.train()
     end = len(data.order) if cfg.questions is None else min(len(data.order), progress["cursor"] + cfg.questions)
     slice_start, chunk_seconds = time.monotonic(), 0.0
-    counts = {"questions": 0, "windows": 0, "steps": 0, "seconds": 0.0}
+    counts = _no_counts()
     since_save = 0
     while progress["cursor"] < end and not cfg.stop.is_set():
         if cfg.minutes is not None and time.monotonic() - slice_start + chunk_seconds > 60 * cfg.minutes:
@@ -560,6 +555,11 @@ def train_slice(cfg: SliceConfig) -> dict:
     else:
         log.info("slice done: %d questions, %d windows, held-out F1 %.2f", counts["questions"], counts["windows"], heldout["f1"])
     return _report(recipe, progress, len(data.order))
+
+
+def _no_counts() -> dict[str, float]:
+    """What a slice has done so far: questions finished, windows and steps trained, seconds spent."""
+    return {"questions": 0, "windows": 0, "steps": 0, "seconds": 0.0}
 
 
 def _slice_entry(progress: dict, cfg: SliceConfig, counts: dict, heldout: dict | None, stopped: bool = False) -> dict:
