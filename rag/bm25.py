@@ -2,7 +2,9 @@
 
 It reads the same database as the store, through the store's connection, so it sees the
 same snapshot and the same `Filters` (collections included: access is enforced in the SQL).
-Any word of the question but its question words may match, in its British or American spelling.
+Any word of the question but its question words may match, in its British or American spelling,
+and a compound in either form: "videoconference" also as the phrase "video conference", and the
+other way round (index/spelling.py says why).
 
 The question words ("which", "who", "did"…) are not searched. They are there because it is a
 question, yet BM25 weighs them by how rare they are in this corpus, and in a small news corpus
@@ -15,7 +17,7 @@ reader's rank penalty turned the swap into the answer "X" (test_page's two-turn 
 
 from __future__ import annotations
 
-from index.spelling import WORD, spelling_variants
+from index.spelling import WORD, compound_pairs, compound_splits, spelling_variants
 from index.store import Filters, Store
 
 MAX_TERMS = 64  # FTS5 cost grows with the OR-ed terms; a question never needs more
@@ -37,12 +39,23 @@ def _is_question_word(word: str, opens: bool) -> bool:
     return word.islower() or (opens and word[:1].isupper() and not word.isupper())
 
 
-def query_terms(query: str) -> list[str]:
-    """The words of `query` that BM25 searches, each in its spellings, in order and once: all but
-    its question words, or every word when it has nothing else ("Why?")."""
+def _content_words(query: str) -> list[str]:
+    """All words of `query` but its question words, or every word when it has nothing else ("Why?")."""
     words = WORD.findall(query)
-    content = [w for i, w in enumerate(words) if not _is_question_word(w, opens=i == 0)]
-    return list(dict.fromkeys(v for w in content or words for v in spelling_variants(w)))
+    return [w for i, w in enumerate(words) if not _is_question_word(w, opens=i == 0)] or words
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of `query` that BM25 searches, each in its spellings, in order and once."""
+    return list(dict.fromkeys(v for w in _content_words(query) for v in spelling_variants(w)))
+
+
+def compound_terms(query: str) -> list[str]:
+    """The other forms of the query's compounds, also searched: each word read as two ("video
+    conference", a phrase) and each pair of words as one. A form the corpus lacks matches nothing."""
+    content = _content_words(query)
+    splits = [f"{a} {b}" for w in content for a, b in compound_splits(w)]
+    return list(dict.fromkeys(splits + [a + b for a, b in compound_pairs(content)]))
 
 
 def keyword_search(store: Store, query: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:
@@ -51,7 +64,9 @@ def keyword_search(store: Store, query: str, limit: int, filters: Filters | None
     words = query_terms(query)
     if not words:
         return []
-    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words[:MAX_TERMS])
+    # the compounds' other forms come last, so that MAX_TERMS cuts them first
+    terms = list(dict.fromkeys(words + compound_terms(query)))[:MAX_TERMS]
+    match = " OR ".join('"' + w.replace('"', '""') + '"' for w in terms)
     where, params = (filters or Filters()).sql()
     rows = store.connection.execute(
         "SELECT f.rowid, bm25(chunks_fts) AS score FROM chunks_fts f"

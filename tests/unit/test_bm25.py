@@ -7,7 +7,7 @@ import pytest
 
 from index.chunk import Chunker
 from index.store import Store
-from rag.bm25 import keyword_search, query_terms
+from rag.bm25 import compound_terms, keyword_search, query_terms
 from tests.unit.test_store import _article, _put, _vectors
 
 
@@ -35,6 +35,21 @@ def test_keyword_search_finds_either_spelling(store):
 
     assert docs("programme") == docs("program") == {"us", "uk"}
     assert docs("Defence") == docs("defense") == {"us", "uk"}
+
+
+def test_keyword_search_finds_a_compound_in_either_form(store):
+    """A report wrote "videoconference" where it said "key US allies" and "video conference" where it
+    named the leaders: a question in one spelling must reach the other's chunk too."""
+    _put(store, _article("two", "The video conference brought together Emmanuel Macron and Olaf Scholz."))
+    _put(store, _article("one", "After a videoconference with key allies, pressure grew."))
+    _put(store, _article("other", "Nothing about meetings here."))
+
+    def docs(query: str) -> set[str]:
+        return {store.chunks([c])[c].doc_id for c, _ in keyword_search(store, query, 10)}
+
+    assert docs("videoconference") == docs("video conference") == {"one", "two"}
+    assert "video conference" in compound_terms("Who joined the videoconference?")
+    assert "videoconference" in compound_terms("Who joined the video conference?")
 
 
 def _put_whole(store: Store, doc_id: str, text: str) -> None:

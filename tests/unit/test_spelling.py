@@ -1,10 +1,11 @@
-"""British and American spellings: search finds both, and the reader is asked in the passage's."""
+"""British and American spellings, and compounds in one word or two: search finds both forms, and
+the reader is asked in the passage's."""
 
 from __future__ import annotations
 
 import pytest
 
-from index.spelling import in_spelling_of, spelling_variants
+from index.spelling import compound_pairs, compound_splits, in_spelling_of, spelling_variants
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,17 @@ def test_the_question_takes_the_passage_spelling():
 def test_a_word_the_passage_also_spells_the_same_way_is_left_alone():
     assert in_spelling_of("Which programme?", "The programme (program in the US) ran.") == "Which programme?"
     assert in_spelling_of("Which colour is it?", "Nothing about it.") == "Which colour is it?"
+
+
+def test_a_compound_is_read_as_two_words_and_two_words_as_one():
+    assert ("video", "conference") in compound_splits("Videoconference")
+    assert compound_splits("into") == []  # no half shorter than three letters
+    assert compound_splits("G7") == []
+    assert compound_pairs(["the", "video", "conference", "in", "Rome"]) == [("the", "video"), ("video", "conference")]
+
+
+def test_the_question_takes_the_passage_compound():
+    passage = "The video conference brought together French President Emmanuel Macron and others."
+    assert in_spelling_of("Who joined the videoconference?", passage) == "Who joined the video conference?"
+    # a passage that writes it as one word (too) is asked as the question wrote it
+    assert in_spelling_of("Who joined the videoconference?", passage + " The videoconference ran.") == ("Who joined the videoconference?")
