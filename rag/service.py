@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -193,11 +194,16 @@ class Services:
         too, in a background thread by default: a server is ready in seconds, and a request that
         meets a shape not yet built is slower once, never refused. Benchmarks warm all shapes first.
         Idempotent: `rag serve` warms before binding and the app's lifespan asks again."""
-        pipeline = self.pipeline
         if self._warmed:
-            return pipeline
+            return self.pipeline
         self._warmed = True
-        self.embedder.embed_query("warm up")
+        # the two models load side by side: much of each load (OpenVINO compiling the reader, reading
+        # weights) runs outside the GIL, so on two cores the reader loads while the embedder's imports run
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-reader") as pool:
+            reader = pool.submit(lambda: self.reader)
+            self.embedder.embed_query("warm up")
+            reader.result()  # a load that failed fails here, as it would have in line
+        pipeline = self.pipeline
         self.reader.predict([("what is warmed up first?", "The commonest shapes of a question are warmed first. " * 12)] * 2)
 
         def warm_shapes() -> None:
