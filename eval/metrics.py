@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rag.reader.squad import best_over_golds, exact_match, f1_score
+from rag.reader.squad import best_over_golds, exact_match, f1_score, plain_punctuation
 
 
 def answer_scores(predicted: str | None, golds: Sequence[str]) -> tuple[float, float]:
@@ -26,6 +26,8 @@ def answer_scores(predicted: str | None, golds: Sequence[str]) -> tuple[float, f
         return (1.0, 1.0) if predicted is None else (0.0, 0.0)
     if predicted is None:
         return 0.0, 0.0
+    # news is set with curly quotes: "“Oppenheimer”" and "Oppenheimer" are one answer
+    predicted, golds = plain_punctuation(predicted), [plain_punctuation(g) for g in golds]
     return best_over_golds(exact_match, predicted, golds), best_over_golds(f1_score, predicted, golds)
 
 

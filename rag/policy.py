@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from rag.reader.model import Calibration, SpanPrediction
-from rag.reader.squad import normalize_answer
+from rag.reader.squad import answer_key
 from rag.shapes import (
     Shape,
     TextSpan,
@@ -63,7 +63,7 @@ class Candidate:
 
     @property
     def key(self) -> str:
-        return normalize_answer(self.span.text)
+        return answer_key(self.span.text)
 
 
 @dataclass
@@ -133,7 +133,7 @@ def merge(candidates: Iterable[Candidate], question: str, groups: list[Group] | 
     question's own words, no number where an amount is asked, only years before the report
     where a future time is asked (rag/shapes.py)."""
     groups = [] if groups is None else groups
-    asked = set(normalize_answer(question).split())
+    asked = set(answer_key(question).split())
     amount = expects_amount(question)
     future = asks_future_time(question)
     for candidate in candidates:
@@ -262,7 +262,7 @@ class AnswerPolicy:
         the answer band, most confident first, each enumeration in its text order, an item said
         twice kept once."""
         names = wants_names(question)
-        asked = set(normalize_answer(question).split())
+        asked = set(answer_key(question).split())
         items: list[Candidate] = []
         ranked = sorted(groups, key=lambda g: g.confidence, reverse=True)
         # the reader's second and third spans in a passage are often other names near the answer

@@ -29,6 +29,13 @@ def test_normalisation_drops_case_punctuation_and_articles():
     assert answer_scores("  an   apple ", ["Apple"]) == (1.0, 1.0)
 
 
+def test_typographic_punctuation_counts_as_the_ascii_it_stands_for():
+    """News is set with curly quotes: the quiz's "“Oppenheimer”" is the passage's "Oppenheimer"."""
+    assert answer_scores("Oppenheimer", ["“Oppenheimer”"]) == (1.0, 1.0)
+    assert answer_scores("Levi’s Stadium", SANTA_CLARA_GOLDS)[0] == 1.0
+    assert answer_scores("Australia’s outback", ["Australia"])[0] == 0.0  # a possessive is still another word
+
+
 def test_f1_partial_overlap_is_token_level():
     em, f1 = answer_scores("Denver Broncos team", ["Denver Broncos"])
     assert em == 0.0

@@ -50,6 +50,11 @@ def test_agreeing_spans_across_articles_are_one_answer_cited_by_each():
     assert not same_answer("macron", "macrons")
 
 
+def test_one_answer_in_curly_and_straight_quotes_is_one_answer():
+    groups = merge([candidate("“Barbie”", 0.6, "a"), candidate('"Barbie"', 0.5, "b"), candidate("Barbie", 0.4, "c")], "Which film?")
+    assert [len(g.members) for g in groups] == [3]
+
+
 def test_spans_made_of_the_questions_own_words_are_dropped():
     assert merge([candidate("French President", 0.9), candidate("", 0.9)], "Who is the French President?") == []
 
