@@ -33,8 +33,8 @@ from rag.policy import AnswerPolicy, Candidate, Decision, Group, merge
 from rag.question import Question
 from rag.reader.model import Reader, SpanPrediction
 from rag.retrieve import Retriever
-from rag.shapes import Shape, question_shape
-from rag.spans import close_quotes
+from rag.shapes import Shape, expects_amount, question_shape
+from rag.spans import close_quotes, number_of_measure
 from rag.timeprior import TimePrior
 from rag.timewords import Period, period_in
 from rag.types import Answer, Citation, EarlierAnswer, Item, Outlet, Passage, Suggestion
@@ -58,10 +58,13 @@ def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
     return lo, passage.text[lo:hi]
 
 
-def _quotes_closed(passage: Passage, span: SpanPrediction) -> SpanPrediction:
-    """The span with a quote it leaves open closed (`“Gullwing` → `“Gullwing”`, rag/spans.py); its
-    score is the reader's for the span it chose."""
+def _repaired(passage: Passage, span: SpanPrediction, amount: bool) -> SpanPrediction:
+    """The span with a quote it leaves open closed (`“Gullwing` → `“Gullwing”`) and, for an
+    amount question, a hyphenated measure cut to its number (`88-year` → `88`; rag/spans.py).
+    Its score is the reader's for the span it chose."""
     start, end = close_quotes(passage.text, span.start, span.end)
+    if amount:
+        start, end = number_of_measure(passage.text, start, end)
     if (start, end) == (span.start, span.end):
         return span
     return dataclasses.replace(span, start=start, end=end, text=passage.text[start:end])
@@ -258,11 +261,12 @@ class AnswerPipeline:
         # each passage is read with the question in that passage's spelling ("programme" / "program")
         pairs = [(in_spelling_of(query, p.text), p.text) for p in passages[lo:hi]]
         spans = self.reader.predict_nbest(pairs, LIST_SPANS_PER_PASSAGE if shape is Shape.LIST else 1)
+        amount = expects_amount(query)
         candidates = [
             # the reader judges each passage alone and is easily sure of a well-typed span in
             # a passage the retriever ranked low; like BERTserini's retriever+reader score,
             # the lower the passage, the stronger the reader's evidence has to be
-            Candidate(passage, _quotes_closed(passage, span), self.reader.calibration.confidence(span.margin - self.rank_penalty * rank))
+            Candidate(passage, _repaired(passage, span, amount), self.reader.calibration.confidence(span.margin - self.rank_penalty * rank))
             for rank, (passage, passage_spans) in enumerate(zip(passages[lo:hi], spans), start=lo)
             for span in passage_spans
         ]

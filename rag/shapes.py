@@ -17,7 +17,7 @@ answer policy collects from the same reader output, never which reader runs:
   in an earlier year, yet the reader is sure of any year near the topic ("When will the museum
   reopen?" → "1998", the year it opened, at 0.91).
 
-Everything here is pure text: rules on the question's first words, and on sentence and
+Everything here is pure text: rules on the first words of the question's asking sentence, and on sentence and
 enumeration boundaries in the passage (index/sentences.py, the same sentences chunks are cut on).
 """
 
@@ -56,7 +56,12 @@ _WHO_LIST = re.compile(r"^(?:who\s+(?:are|were)\b|list\b|name\s+(?:the|all|every
 
 
 def _words(question: str) -> list[str]:
-    return [w.strip("'") for w in re.findall(r"[\w']+", question.lower().replace("’", "'"))]
+    """The words of the sentence that asks: a question may first set the scene ("US jets shot down
+    a balloon off the East Coast. Which country did it belong to?"), and its shape is the last
+    sentence's."""
+    spans = sentence_spans(question)
+    asking = question[spans[-1][0] : spans[-1][1]] if spans else question
+    return [w.strip("'") for w in re.findall(r"[\w']+", asking.lower().replace("’", "'"))]
 
 
 def question_shape(question: str) -> Shape:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.spans import close_quotes
+from rag.spans import close_quotes, number_of_measure
 
 
 def _closed(text: str, span: str) -> str:
@@ -39,3 +39,20 @@ def test_a_quote_the_span_leaves_open_is_closed_where_the_passage_closes_it(text
 )
 def test_anything_else_is_left_as_the_reader_cut_it(text, span):
     assert _closed(text, span) == span
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "number"),
+    [
+        ("The 88-year-old pontiff is recovering.", "88-year", "88"),
+        ("The 10-day mission ended on Friday.", "10-day", "10"),
+        ("A 1,100-mile journey.", "1,100-mile", "1,100"),
+        ("He is 88 years old.", "88 years", "88 years"),  # no hyphenated measure: as the reader cut it
+        ("The Covid-19 rules changed.", "Covid-19", "Covid-19"),
+        ("A 2-1 win.", "2-1", "2-1"),
+    ],
+)
+def test_an_amount_cut_from_a_hyphenated_measure_is_its_number(text, span, number):
+    start = text.index(span)
+    lo, hi = number_of_measure(text, start, start + len(span))
+    assert text[lo:hi] == number
