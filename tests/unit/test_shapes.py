@@ -10,6 +10,7 @@ from rag.shapes import (
     Shape,
     asks_future_time,
     enumeration_items,
+    expects_amount,
     list_kind,
     names_only_earlier_years,
     question_shape,
@@ -39,10 +40,21 @@ from rag.shapes import (
         ("What is the capital of Australia?", Shape.FACT),
         ("Which company won the contract?", Shape.FACT),
         ("", Shape.FACT),
+        # the sentence that asks decides, after any that set the scene
+        ("The ferry talks ended on Friday. Which countries sent delegations?", Shape.LIST),
+        ("The bridge closed in January. Has it reopened?", Shape.YES_NO),
+        ("Has the bridge reopened? It closed in January, the Gazette says.", Shape.YES_NO),
+        ("Who did the U.S. envoy meet?", Shape.FACT),
     ],
 )
 def test_question_shapes(question, shape):
     assert question_shape(question) is shape
+
+
+def test_an_amount_is_asked_in_the_asking_sentence():
+    assert expects_amount("The pontiff is recovering in Rome. How old is he?")
+    assert not expects_amount("How old is the bridge? Who will rebuild it?")
+    assert expects_amount("How old is the bridge? The Gazette asked.")
 
 
 def test_a_list_question_asks_for_names_or_for_phrases():
