@@ -257,13 +257,15 @@ class AnswerPolicy:
             return None
         return best.best
 
-    def items(self, groups: list[Group], question: str) -> list[Candidate]:
+    def items(self, groups: list[Group], question: str) -> tuple[Group | None, list[Candidate]]:
         """A list question's answer: every item of the best answer and of every other answer in
         the answer band, most confident first, each enumeration in its text order, an item said
-        twice kept once."""
+        twice kept once; with the group that gave the first item, whose date and confidence the
+        reply states (a surer answer that names no items, "US allies", is not the list's)."""
         names = wants_names(question)
         asked = set(answer_key(question).split())
         items: list[Candidate] = []
+        first: Group | None = None
         ranked = sorted(groups, key=lambda g: g.confidence, reverse=True)
         # the reader's second and third spans in a passage are often other names near the answer
         # ("US", "Ukraine", the councillor who voted against), so beyond the best answer only
@@ -279,7 +281,8 @@ class AnswerPolicy:
                 item = _respan(best, span)
                 if is_answer_text(item.key, asked) and not any(same_answer(item.key, i.key) for i in items):
                     items.append(item)
-        return items
+                    first = first or group
+        return first, items
 
     def decide(self, groups: list[Group], shape: Shape = Shape.FACT, question: str = "", about_now: bool = True) -> Decision:
         """The reply for a question of this shape, from the reader's spans filed in `groups`.
@@ -292,9 +295,9 @@ class AnswerPolicy:
         chosen = self.prefer_newer(chosen, groups, question, about_now)
         band = self.band(chosen.confidence)
         if shape is Shape.LIST:
-            items = self.items(groups, question)
-            if items:
-                return Decision(band, chosen, [], None, chosen.confidence, items)
+            source, items = self.items(groups, question)
+            if source is not None:
+                return Decision(self.band(source.confidence), source, [], None, source.confidence, items)
         earlier = self.earlier(chosen, groups, question)
         if shape in (Shape.YES_NO, Shape.REASON):
             chosen = as_sentences(chosen)

@@ -161,6 +161,33 @@ def test_a_list_question_collects_each_item_of_the_likely_answers():
     assert "Peru" not in [i.span.text for i in POLICY.decide(far_below, Shape.LIST, "Which countries joined?").items]
 
 
+def test_a_list_is_dated_and_scored_by_the_answer_that_gives_its_items():
+    """A surer span that names no one ("US allies") is not the list's source: the reply's date and
+    confidence are those of the report that names the items."""
+    group_of = Passage(
+        chunk_id=1,
+        doc_id="a",
+        title="a",
+        date=dt.date(2022, 1, 4),
+        source=None,
+        start=0,
+        end=60,
+        text="After a call with key US allies, pressure grew.",
+        score=1.0,
+    )
+    names = "The call brought together France's Ana Lys and Chile's Tomas Vera."
+    naming = Passage(
+        chunk_id=2, doc_id="b", title="b", date=dt.date(2022, 1, 5), source=None, start=0, end=len(names), text=names, score=1.0
+    )
+    a, b = group_of.text.index("US allies"), names.index("France's Ana Lys")
+    allies = Candidate(group_of, SpanPrediction(a, a + 9, "US allies", 1.0, 0.0), 0.56)
+    leaders = Candidate(naming, SpanPrediction(b, b + 16, "France's Ana Lys", 1.0, 0.0), 0.55)
+    decision = POLICY.decide(merge([allies, leaders], "Which leaders joined?"), Shape.LIST, "Which leaders joined?")
+    assert [i.span.text for i in decision.items] == ["France's Ana Lys", "Chile's Tomas Vera"]
+    assert decision.chosen is not None and decision.chosen.date == dt.date(2022, 1, 5)
+    assert decision.confidence == 0.55
+
+
 def test_yes_no_and_why_questions_state_the_sentence_that_holds_the_span():
     text = "The mayor spoke on Monday. She resigned because the budget failed. The vote is in May."
     for shape in (Shape.YES_NO, Shape.REASON):
