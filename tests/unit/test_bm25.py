@@ -25,16 +25,18 @@ def test_keyword_search_ranks_names_and_survives_odd_queries(store):
         keyword_search(store, odd, 5)  # FTS5 syntax in user text must never raise
 
 
+def _found(store: Store, query: str) -> set[str]:
+    """The documents whose chunks BM25 finds for `query`."""
+    return {store.chunks([c])[c].doc_id for c, _ in keyword_search(store, query, 10)}
+
+
 def test_keyword_search_finds_either_spelling(store):
     _put(store, _article("us", "He told NBC's Meet the Press program about the defense budget."))
     _put(store, _article("uk", "She spoke on a BBC radio programme about the defence review."))
     _put(store, _article("other", "Nothing about broadcasting here."))
 
-    def docs(query: str) -> set[str]:
-        return {store.chunks([c])[c].doc_id for c, _ in keyword_search(store, query, 10)}
-
-    assert docs("programme") == docs("program") == {"us", "uk"}
-    assert docs("Defence") == docs("defense") == {"us", "uk"}
+    assert _found(store, "programme") == _found(store, "program") == {"us", "uk"}
+    assert _found(store, "Defence") == _found(store, "defense") == {"us", "uk"}
 
 
 def test_keyword_search_finds_a_compound_in_either_form(store):
@@ -44,10 +46,7 @@ def test_keyword_search_finds_a_compound_in_either_form(store):
     _put(store, _article("one", "After a videoconference with key allies, pressure grew."))
     _put(store, _article("other", "Nothing about meetings here."))
 
-    def docs(query: str) -> set[str]:
-        return {store.chunks([c])[c].doc_id for c, _ in keyword_search(store, query, 10)}
-
-    assert docs("videoconference") == docs("video conference") == {"one", "two"}
+    assert _found(store, "videoconference") == _found(store, "video conference") == {"one", "two"}
     assert "video conference" in compound_terms("Who joined the videoconference?")
     assert "videoconference" in compound_terms("Who joined the video conference?")
 
