@@ -26,7 +26,7 @@ def answer_scores(predicted: str | None, golds: Sequence[str]) -> tuple[float, f
         return (1.0, 1.0) if predicted is None else (0.0, 0.0)
     if predicted is None:
         return 0.0, 0.0
-    # news is set with curly quotes: "“Oppenheimer”" and "Oppenheimer" are one answer
+    # news is set with curly quotes: "“Harbour Lights”" and "Harbour Lights" are one answer
     predicted, golds = plain_punctuation(predicted), [plain_punctuation(g) for g in golds]
     return best_over_golds(exact_match, predicted, golds), best_over_golds(f1_score, predicted, golds)
 

@@ -60,7 +60,7 @@ def _snippet(passage: Passage, start: int, end: int) -> tuple[int, str]:
 
 def _repaired(passage: Passage, span: SpanPrediction, amount: bool) -> SpanPrediction:
     """The span with a quote it leaves open closed (`“Gullwing` → `“Gullwing”`) and, for an
-    amount question, a hyphenated measure cut to its number (`88-year` → `88`; rag/spans.py).
+    amount question, a hyphenated measure cut to its number (`71-year` → `71`; rag/spans.py).
     Its score is the reader's for the span it chose."""
     start, end = close_quotes(passage.text, span.start, span.end)
     if amount:

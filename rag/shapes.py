@@ -57,7 +57,7 @@ _WHO_LIST = re.compile(r"^(?:who\s+(?:are|were)\b|list\b|name\s+(?:the|all|every
 
 def _words(question: str) -> list[str]:
     """The words of the sentence that asks: a question may first set the scene ("US jets shot down
-    a balloon off the East Coast. Which country did it belong to?"), and its shape is that of its
+    the port on Monday. Which town council paid for the repairs?"), and its shape is that of its
     last sentence ending in "?" (or of its last sentence, when none does)."""
     sentences = [question[a:b] for a, b in sentence_spans(question)] or [question]
     asking = next((t for t in reversed(sentences) if t.endswith("?")), sentences[-1])

@@ -10,8 +10,8 @@ longer phrase the reader chose not to give, and is left alone. The mirror case, 
 closes a quote opened just before it, takes the opening mark.
 
 Asked for an amount ("How old…", "How many days…"), the reader often cuts the number out of a
-hyphenated measure with part of its unit: `88-year` from "the 88-year-old pontiff", `10-day`
-from "the 10-day mission". Shown like that the answer is a broken word; the number is the answer.
+hyphenated measure with part of its unit: `71-year` from "the 71-year-old harbour master", `12-day`
+from "the 12-day ferry strike". Shown like that the answer is a broken word; the number is the answer.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import re
 
 _INSIDE = ",.;:!?"  # what may stand between a span's end and the mark that closes its quote
 _REACH = 2  # characters after the span's end where that mark may still be
-# a number, then a hyphen and a unit word ("88-year", "10-day", "1,100-mile")
+# a number, then a hyphen and a unit word ("71-year", "12-day", "1,400-mile")
 _MEASURE = re.compile(r"(\d[\d,.]*)-[^\W\d_]+")
 
 
@@ -57,6 +57,6 @@ def close_quotes(text: str, start: int, end: int) -> tuple[int, int]:
 
 def number_of_measure(text: str, start: int, end: int) -> tuple[int, int]:
     """The span [start, end) of `text` cut to its number when it is a hyphenated measure
-    (`88-year` of "88-year-old", `10-day`); otherwise the span unchanged. For amount questions."""
+    (`71-year` of "71-year-old", `12-day`); otherwise the span unchanged. For amount questions."""
     match = _MEASURE.fullmatch(text, start, end)
     return (start, match.end(1)) if match else (start, end)

@@ -95,7 +95,7 @@ def normalize_answer(text: str) -> str:
 
 
 # typographic punctuation as the ASCII the official normalisation removes: news is set with curly
-# quotes and apostrophes, and "“Oppenheimer”" and "Oppenheimer" are one answer
+# quotes and apostrophes, and "“Harbour Lights”" and "Harbour Lights" are one answer
 _TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
 
 

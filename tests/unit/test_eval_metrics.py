@@ -30,8 +30,8 @@ def test_normalisation_drops_case_punctuation_and_articles():
 
 
 def test_typographic_punctuation_counts_as_the_ascii_it_stands_for():
-    """News is set with curly quotes: the quiz's "“Oppenheimer”" is the passage's "Oppenheimer"."""
-    assert answer_scores("Oppenheimer", ["“Oppenheimer”"]) == (1.0, 1.0)
+    """News is set with curly quotes: a gold "“Harbour Lights”" is the passage's "Harbour Lights"."""
+    assert answer_scores("Harbour Lights", ["“Harbour Lights”"]) == (1.0, 1.0)
     assert answer_scores("Levi’s Stadium", SANTA_CLARA_GOLDS)[0] == 1.0
     assert answer_scores("Australia’s outback", ["Australia"])[0] == 0.0  # a possessive is still another word
 

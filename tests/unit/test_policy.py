@@ -51,7 +51,7 @@ def test_agreeing_spans_across_articles_are_one_answer_cited_by_each():
 
 
 def test_one_answer_in_curly_and_straight_quotes_is_one_answer():
-    groups = merge([candidate("“Barbie”", 0.6, "a"), candidate('"Barbie"', 0.5, "b"), candidate("Barbie", 0.4, "c")], "Which film?")
+    groups = merge([candidate("“Gullwing”", 0.6, "a"), candidate('"Gullwing"', 0.5, "b"), candidate("Gullwing", 0.4, "c")], "Which film?")
     assert [len(g.members) for g in groups] == [3]
 
 
