@@ -17,8 +17,8 @@ answer policy collects from the same reader output, never which reader runs:
   in an earlier year, yet the reader is sure of any year near the topic ("When will the museum
   reopen?" → "1998", the year it opened, at 0.91).
 
-Everything here is pure text: rules on the first words of the question's asking sentence, and on sentence and
-enumeration boundaries in the passage (index/sentences.py, the same sentences chunks are cut on).
+Everything here is pure text: rules on the first words of the question's asking sentence, and on
+sentence and enumeration boundaries in the passage (index/sentences.py, the same sentences chunks are cut on).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ _WHO_LIST = re.compile(r"^(?:who\s+(?:are|were)\b|list\b|name\s+(?:the|all|every
 
 
 def _words(question: str) -> list[str]:
-    """The words of the sentence that asks: a question may first set the scene ("US jets shot down
+    """The words of the sentence that asks: a question may first set the scene ("A storm closed
     the port on Monday. Which town council paid for the repairs?"), and its shape is that of its
     last sentence ending in "?" (or of its last sentence, when none does)."""
     sentences = [question[a:b] for a, b in sentence_spans(question)] or [question]
