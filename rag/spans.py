@@ -9,7 +9,7 @@ mark (and the comma or full stop a writer put inside it); a quote closed further
 longer phrase the reader chose not to give, and is left alone. The mirror case, a span that
 closes a quote opened just before it, takes the opening mark.
 
-Asked for an amount ("How old…", "How many days…"), the reader often cuts the number out of a
+Asked for an amount ("How old…", "How many days…"), the reader sometimes cuts the number out of a
 hyphenated measure with part of its unit: `71-year` from "the 71-year-old harbour master", `12-day`
 from "the 12-day ferry strike". Shown like that the answer is a broken word; the number is the answer.
 """
