@@ -144,8 +144,8 @@ def test_newer_evidence_below_the_threshold_does_not_replace_an_answer():
     assert POLICY.decide(merge([old, weak_new], "Who is the mayor?"), question="Who is the mayor?").chosen.best.span.text == "John Smith"
 
 
-def spans_in(text: str, spans: list[tuple[str, float]]) -> list[Candidate]:
-    passage = Passage(chunk_id=1, doc_id="a", title="a", date=None, source=None, start=0, end=len(text), text=text, score=1.0)
+def spans_in(text: str, spans: list[tuple[str, float]], doc: str = "a", date: dt.date | None = None) -> list[Candidate]:
+    passage = Passage(chunk_id=1, doc_id=doc, title=doc, date=date, source=None, start=0, end=len(text), text=text, score=1.0)
     return [Candidate(passage, SpanPrediction(text.index(s), text.index(s) + len(s), s, 1.0, 0.0), confidence) for s, confidence in spans]
 
 
@@ -164,25 +164,10 @@ def test_a_list_question_collects_each_item_of_the_likely_answers():
 def test_a_list_is_dated_and_scored_by_the_answer_that_gives_its_items():
     """A surer span that names no one ("US allies") is not the list's source: the reply's date and
     confidence are those of the report that names the items."""
-    group_of = Passage(
-        chunk_id=1,
-        doc_id="a",
-        title="a",
-        date=dt.date(2022, 1, 4),
-        source=None,
-        start=0,
-        end=60,
-        text="After a call with key US allies, pressure grew.",
-        score=1.0,
-    )
+    allies = spans_in("After a call with key US allies, pressure grew.", [("US allies", 0.56)], "a", dt.date(2022, 1, 4))
     names = "The call brought together France's Ana Lys and Chile's Tomas Vera."
-    naming = Passage(
-        chunk_id=2, doc_id="b", title="b", date=dt.date(2022, 1, 5), source=None, start=0, end=len(names), text=names, score=1.0
-    )
-    a, b = group_of.text.index("US allies"), names.index("France's Ana Lys")
-    allies = Candidate(group_of, SpanPrediction(a, a + 9, "US allies", 1.0, 0.0), 0.56)
-    leaders = Candidate(naming, SpanPrediction(b, b + 16, "France's Ana Lys", 1.0, 0.0), 0.55)
-    decision = POLICY.decide(merge([allies, leaders], "Which leaders joined?"), Shape.LIST, "Which leaders joined?")
+    leaders = spans_in(names, [("France's Ana Lys", 0.55)], "b", dt.date(2022, 1, 5))
+    decision = POLICY.decide(merge(allies + leaders, "Which leaders joined?"), Shape.LIST, "Which leaders joined?")
     assert [i.span.text for i in decision.items] == ["France's Ana Lys", "Chile's Tomas Vera"]
     assert decision.chosen is not None and decision.chosen.date == dt.date(2022, 1, 5)
     assert decision.confidence == 0.55
