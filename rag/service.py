@@ -198,13 +198,13 @@ class Services:
             return self.pipeline
         self._warmed = True
         # the two models load side by side: much of each load (OpenVINO compiling the reader, reading
-        # weights) runs outside the GIL, so on two cores the reader loads while the embedder's imports run
+        # weights, reading the first question) runs outside the GIL, so on two cores the reader loads and
+        # reads while the embedder's imports run
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-reader") as pool:
-            reader = pool.submit(lambda: self.reader)
+            reader = pool.submit(self._load_reader)
             self.embedder.embed_query("warm up")
             reader.result()  # a load that failed fails here, as it would have in line
         pipeline = self.pipeline
-        self.reader.predict([("what is warmed up first?", "The commonest shapes of a question are warmed first. " * 12)] * 2)
 
         def warm_shapes() -> None:
             self.reader.warm_up(max_batch=self.settings.top_k, stop=self._stop_warming)
@@ -218,6 +218,10 @@ class Services:
         else:
             warm_shapes()
         return pipeline
+
+    def _load_reader(self) -> None:
+        """Loads the reader and reads one typical question, which builds the commonest shapes."""
+        self.reader.predict([("what is warmed up first?", "The commonest shapes of a question are warmed first. " * 12)] * 2)
 
     def _stop_warming_and_wait(self, thread: threading.Thread) -> None:
         self._stop_warming.set()
