@@ -58,8 +58,9 @@ SQUAD_VARIANTS: dict[str, tuple[str, int, int | None, int | None]] = {
 SHAPES = ((2, 192), (1, 224), (3, 256), (4, 128))
 
 
-def one_config(data_dir: Path, questions: Path) -> dict:
-    """Child process: our pipeline with the RAG_* environment it was given."""
+def one_config(data_dir: Path, questions: Path, records: bool = False) -> dict:
+    """Child process: our pipeline with the RAG_* environment it was given; with `records`, also each
+    question's reply, confidence and ms (bench/cascade.py mixes two readers' replies)."""
     from bench.peer_compare import load_questions, quality
     from bench.stats import percentiles
     from rag.service import Services
@@ -69,20 +70,25 @@ def one_config(data_dir: Path, questions: Path) -> dict:
     pipeline = services.warm_up(shapes_in_background=False)
     qa = load_questions(questions)
     latencies, stages, predictions, read = [], {"embed_ms": [], "read_ms": []}, [], []
+    confidences = []
     for q in qa:
         t = time.perf_counter()
         answer = pipeline.ask(q["question"])
         latencies.append(1000 * (time.perf_counter() - t))
         predictions.append(answer.answer)
+        confidences.append(answer.confidence)
         read.append(answer.passages_read)
         for k in stages:
             stages[k].append(answer.timings_ms[k])
-    return {
+    result = {
         "latency_ms": percentiles(latencies),
         "read_ms": percentiles(stages["read_ms"]),
         "passages_read_mean": round(sum(read) / len(read), 2),
         "quality": quality(predictions, qa),
     }
+    if records:
+        result["records"] = [{"answer": a, "confidence": c, "ms": ms} for a, c, ms in zip(predictions, confidences, latencies)]
+    return result
 
 
 def squad_heldout(variant: str, limit: int) -> dict:
@@ -175,11 +181,12 @@ def embed_throughput(n_chunks: int) -> dict:
 CHILD_TIMEOUT_S = 3600  # 300 questions in torch fp32 took over 1,200 s on a busy 2-core Zen 3
 
 
-def _child(args: list[str], env: dict[str, str]) -> dict:
-    """One configuration in its own process; a failure or a time-out is recorded, and the other levers still run."""
+def child_result(module: str, args: list[str], env: dict[str, str]) -> dict:
+    """`python -m module args` in its own process (torch threads and runtimes are process-wide), its last
+    line of output read as JSON; a failure or a time-out is recorded, and the other levers still run."""
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.levers", *args],
+            [sys.executable, "-m", module, *args],
             capture_output=True,
             text=True,
             env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
@@ -202,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="measure each speed lever with its quality")
     p.add_argument("mode", nargs="?", default="all", choices=["all", "one", "squad", "shapes", "embed"])
     p.add_argument("--embed-chunks", type=int, default=0)
+    p.add_argument("--records", action="store_true", help="one: also each question's reply, confidence and ms")
     p.add_argument("--data-dir", type=Path, default=OUT / "work" / "seed-data")
     p.add_argument("--questions", type=Path, default=REPO_ROOT / "eval" / "seeds_qa.jsonl")
     p.add_argument("--squad-limit", type=int, default=300)
@@ -215,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", nargs="*", default=[], choices=["configs", "squad", "shapes"])
     args = p.parse_args(argv)
     if args.mode == "one":
-        print(json.dumps(one_config(args.data_dir, args.questions)))
+        print(json.dumps(one_config(args.data_dir, args.questions, args.records)))
         return 0
     if args.mode == "embed":
         print(json.dumps(embed_throughput(args.embed_chunks)))
@@ -232,13 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"cpu": cpu_model_name(), "load_before": os.getloadavg(), "configs": {}, "squad_heldout": {}}
     if "shapes" not in args.skip:
         shapes = [f"{b}x{n}" for b, n in args.shapes]
-        results["reader_ms"] = _child(["shapes", "--rounds", str(args.rounds), "--runtimes", *args.runtimes, "--shapes", *shapes], {})
+        results["reader_ms"] = child_result(
+            "bench.levers", ["shapes", "--rounds", str(args.rounds), "--runtimes", *args.runtimes, "--shapes", *shapes], {}
+        )
         print(f"reader alone, median ms per batch: {json.dumps(results['reader_ms'])}", flush=True)
     if "squad" not in args.skip:
         for variant in SQUAD_VARIANTS:
             if args.only and variant not in args.only:
                 continue
-            r = _child(["squad", "--squad-limit", str(args.squad_limit), "--variant", variant], {})
+            r = child_result("bench.levers", ["squad", "--squad-limit", str(args.squad_limit), "--variant", variant], {})
             results["squad_heldout"][variant] = r
             print(f"SQuAD held-out {variant}: {json.dumps(r)}", flush=True)
     if "configs" not in args.skip:
@@ -249,11 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, env in CONFIGS.items():
             if args.only and name not in args.only:
                 continue
-            r = _child(["one", "--data-dir", str(args.data_dir), "--questions", str(args.questions)], env)
+            r = child_result("bench.levers", ["one", "--data-dir", str(args.data_dir), "--questions", str(args.questions)], env)
             results["configs"][name] = r
             print(f"{name:45s} {json.dumps(r)}", flush=True)
     if args.embed_chunks:
-        results["embedding"] = _child(["embed", "--embed-chunks", str(args.embed_chunks)], {})
+        results["embedding"] = child_result("bench.levers", ["embed", "--embed-chunks", str(args.embed_chunks)], {})
         print(f"embedding throughput: {json.dumps(results['embedding'])}", flush=True)
     results["load_after"] = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.cascade import curve
 from bench.corpus import generate_articles
 from bench.faiss_scale import VectorSource
 from bench.stats import percentiles, recall_at_k
@@ -52,3 +53,14 @@ def test_generated_articles_are_reproducible_news_records():
     assert first == again
     assert len({a["id"] for a in first}) == 20
     assert all(8 <= a["text"].count(".") <= 16 and a["date"] and a["source"] for a in first)
+
+
+def test_cascade_takes_the_fast_reply_only_when_sure_and_pays_both_readers_otherwise():
+    fast = [{"f1": 1.0, "confidence": 0.95, "ms": 10.0}, {"f1": 0.0, "confidence": 0.6, "ms": 10.0}]
+    accurate = [{"f1": 0.0, "confidence": 0.9, "ms": 100.0}, {"f1": 1.0, "confidence": 0.9, "ms": 100.0}]
+    rows = {row["threshold"]: row for row in curve(fast, accurate, thresholds=(0.5, 0.9, 0.99))}
+    assert (rows[0.5]["fast_alone"], rows[0.5]["f1"], rows[0.5]["ms"]["mean"]) == (1.0, 50.0, 10.0)
+    assert (rows[0.9]["fast_alone"], rows[0.9]["f1"], rows[0.9]["ms"]["mean"]) == (0.5, 100.0, 60.0)
+    assert (rows[0.99]["fast_alone"], rows[0.99]["f1"], rows[0.99]["ms"]["mean"]) == (0.0, 50.0, 110.0)
+    with pytest.raises(ValueError):
+        curve(fast, accurate[:1])
