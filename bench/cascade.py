@@ -64,11 +64,11 @@ def curve(fast: list[dict], accurate: list[dict], thresholds: tuple[float, ...] 
         raise ValueError("both readers must have answered the same questions")
     rows = []
     for c in thresholds:
-        alone = [f["confidence"] >= c for f in fast]
-        f1 = [f["f1"] if a else x["f1"] for f, x, a in zip(fast, accurate, alone)]
-        ms = [f["ms"] if a else f["ms"] + x["ms"] for f, x, a in zip(fast, accurate, alone)]
+        sure = [f["confidence"] >= c for f in fast]
+        f1 = [f["f1"] if s else x["f1"] for f, x, s in zip(fast, accurate, sure)]
+        ms = [f["ms"] if s else f["ms"] + x["ms"] for f, x, s in zip(fast, accurate, sure)]
         rows.append(
-            {"threshold": c, "fast_alone": round(float(np.mean(alone)), 3), "f1": round(100 * float(np.mean(f1)), 2), "ms": percentiles(ms)}
+            {"threshold": c, "fast_alone": round(float(np.mean(sure)), 3), "f1": round(100 * float(np.mean(f1)), 2), "ms": percentiles(ms)}
         )
     return rows
 
