@@ -10,9 +10,10 @@ import signal
 from pathlib import Path
 
 from cli.common import services
+from eval.reader_eval import Selection
 from index.errors import UsageError
 from rag.reader.calibrate import fit_calibration, with_negatives, write_calibration
-from rag.reader.squad import load_squad
+from rag.reader.squad import SQUAD2_CALIBRATION_TITLES, load_squad
 from rag.reader.train import CHECKPOINT_FILE, Recipe, SliceConfig, TrainConfig, finalize_reader, finalize_run, train_reader, train_slice
 from rag.reader.training_set import NegativeMix
 from rag.settings import REPO_ROOT, Settings
@@ -106,12 +107,14 @@ def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate_reader(args: argparse.Namespace, settings: Settings) -> int:
-    for path in (args.squad, *args.news):
+    for path in (args.squad, *args.news, *([args.squad2] if args.squad2 else [])):
         if not path.is_file():
             raise UsageError(f"file not found: {path}")
     # the fit is written beside the weights, for torch: an int8 build refits its own (build-reader-int8)
     settings = settings.model_copy(update={"reader_runtime": "torch-fp32"} | ({"reader": str(args.model)} if args.model else {}))
     items = with_negatives(load_squad(args.squad), args.questions, random.Random(args.seed), cut_out=args.cut_out)
+    if args.squad2:  # its calibration half only: the other half is where eval-reader reports
+        items += Selection(args.questions, args.seed, first_articles=SQUAD2_CALIBRATION_TITLES).apply(load_squad(args.squad2))
     for path in args.news:
         items += load_squad(path)
     calibration = fit_calibration(services(settings).reader, items)
@@ -173,6 +176,12 @@ def add_calibrate_reader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="reader directory (default: RAG_READER); its calibration.json is rewritten")
     p.add_argument("--squad", type=Path, default=TRAIN_SQUAD, help="SQuAD-layout training file")
     p.add_argument("--questions", type=int, default=600, help="training questions, each also read against another article")
+    p.add_argument(
+        "--squad2",
+        type=Path,
+        metavar="FILE",
+        help="the rebuilt SQuAD 2.0 dev: --questions of its calibration half (first 17 titles), on-topic unanswerable ones included",
+    )
     p.add_argument(
         "--news", type=Path, action="append", default=[], help="more pairs, e.g. eval/out/news/news-calibration.json (repeatable)"
     )
