@@ -63,7 +63,8 @@ def pair_sets(questions: int, seed: int, news_dir: Path) -> dict[str, list[Squad
 
 
 def cached_scores(reader: Reader, name: str, items: list[SquadQuestion], cache: Path) -> list[Scored]:
-    """The reader's margins on one set, read once: the file is keyed by the set's question ids."""
+    """The reader's margins on one set, read once. The cache is keyed by the reader's folder name, runtime
+    and the set's question ids, not by its weights: delete it after re-exporting weights into the same folder."""
     path = cache / f"{name}.json"
     ids = [q.id for q in items]
     if path.exists():
