@@ -107,7 +107,7 @@ def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_calibrate_reader(args: argparse.Namespace, settings: Settings) -> int:
-    for path in (args.squad, *args.news, *([args.squad2] if args.squad2 else [])):
+    for path in filter(None, (args.squad, args.squad2, *args.news)):
         if not path.is_file():
             raise UsageError(f"file not found: {path}")
     # the fit is written beside the weights, for torch: an int8 build refits its own (build-reader-int8)

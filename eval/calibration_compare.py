@@ -31,7 +31,7 @@ import numpy as np
 
 from eval.external import DATASETS
 from eval.reader_eval import Selection
-from rag.reader.calibrate import Scored, fit, score_pairs, with_negatives
+from rag.reader.calibrate import Scored, fit, right_labels, score_pairs, squad2_credit, with_negatives
 from rag.reader.model import Calibration, Reader
 from rag.reader.squad import SQUAD2_CALIBRATION_TITLES, SquadQuestion, load_squad
 from rag.settings import Settings
@@ -83,11 +83,13 @@ def quality(calibration: Calibration, scored: list[Scored], bins: int = 10) -> d
     conf = np.array([calibration.confidence(s.margin) for s in scored])
     answerable = np.array([s.answerable for s in scored])
     f1 = np.array([s.f1 for s in scored])
-    right = (answerable & (f1 >= 0.5)).astype(np.float64)
+    right = right_labels(answerable, f1)
     answered = conf >= calibration.threshold
-    score = np.where(answerable, np.where(answered, f1, 0.0), np.where(answered, 0.0, 1.0))
-    edges = np.minimum((conf * bins).astype(int), bins - 1)
-    ece = sum(abs(conf[edges == b].mean() - right[edges == b].mean()) * (edges == b).mean() for b in range(bins) if (edges == b).any())
+    score = squad2_credit(answered, answerable, f1)
+    # ECE = sum over bins of |mean confidence - share right| x the bin's share of pairs = sum |bin gaps| / N
+    bin_of = np.minimum((conf * bins).astype(int), bins - 1)
+    gaps = np.bincount(bin_of, weights=conf, minlength=bins) - np.bincount(bin_of, weights=right, minlength=bins)
+    ece = np.abs(gaps).sum() / len(scored)
     return {
         "squad2_f1": round(100 * float(score.mean()), 2),
         "answerable_declined": round(100 * float((~answered[answerable]).mean()), 2),

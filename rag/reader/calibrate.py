@@ -75,6 +75,17 @@ def score_pairs(reader: Reader, items: list[SquadQuestion]) -> list[Scored]:
     ]
 
 
+def right_labels(answerable: np.ndarray, f1s: np.ndarray) -> np.ndarray:
+    """What the confidence estimates, per pair: 1 for an answerable pair whose span has F1 >= 0.5, else 0."""
+    return (answerable & (f1s >= 0.5)).astype(np.float64)
+
+
+def squad2_credit(answered: np.ndarray, answerable: np.ndarray, f1s: np.ndarray) -> np.ndarray:
+    """Each pair's SQuAD 2.0 credit: its span's F1 when an answerable pair is answered, 1 when an
+    unanswerable pair is declined, 0 otherwise."""
+    return np.where(answerable, np.where(answered, f1s, 0.0), np.where(answered, 0.0, 1.0))
+
+
 def fit(scored: list[Scored]) -> Calibration:
     """P(correct) = sigmoid(a * margin + b) by logistic regression (label: an answerable pair whose
     span has F1 >= 0.5), and the threshold that maximises the SQuAD 2.0 score over the pairs: F1 when
@@ -82,7 +93,7 @@ def fit(scored: list[Scored]) -> Calibration:
     margins = np.array([s.margin for s in scored], dtype=np.float64)
     f1s = np.array([s.f1 for s in scored])
     answerable = np.array([s.answerable for s in scored])
-    labels = (answerable & (f1s >= 0.5)).astype(np.float64)
+    labels = right_labels(answerable, f1s)
     # 1-D logistic regression by Newton's method: small, exact, no extra dependency
     w = np.zeros(2)
     x = np.stack([margins, np.ones_like(margins)], axis=1)
@@ -94,8 +105,7 @@ def fit(scored: list[Scored]) -> Calibration:
     conf = 1 / (1 + np.exp(-x @ w))
     best_t, best_score = 0.5, -1.0
     for t in np.unique(np.round(conf, 3)):
-        answered = conf >= t
-        score = np.where(answerable, np.where(answered, f1s, 0.0), np.where(answered, 0.0, 1.0)).mean()
+        score = squad2_credit(conf >= t, answerable, f1s).mean()
         if score > best_score:
             best_t, best_score = float(t), float(score)
     log.info("calibration: slope %.3f intercept %.3f threshold %.3f (score %.3f)", w[0], w[1], best_t, best_score)
