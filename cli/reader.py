@@ -50,7 +50,12 @@ def _train_slice(args: argparse.Namespace) -> dict:
         batch_size=args.batch_size or 16,
         max_length=args.max_length,
         stride=args.stride,
-        negatives=NegativeMix(easy=0.3 if args.negatives is None else args.negatives, cut_out=hard / 2, same_article=hard / 2),
+        negatives=NegativeMix(
+            easy=0.3 if args.negatives is None else args.negatives,
+            cut_out=hard / 2,
+            same_article=hard / 2,
+            swapped=args.swapped_negatives or 0.0,
+        ),
         freeze_embeddings=args.freeze_embeddings,
         student_layers=args.student_layers,
         teacher=(args.teacher or base) if args.student_layers else None,  # by default the student learns from what it was cut from
@@ -79,6 +84,8 @@ def cmd_train_reader(args: argparse.Namespace, settings: Settings) -> int:
     if args.resume:
         print(json.dumps(_train_slice(args), indent=2))
         return 0
+    if args.swapped_negatives:
+        raise UsageError("--swapped-negatives is a setting of a sliced run: use it with --resume DIR")
     cfg = TrainConfig(
         squad_path=args.squad,
         out_dir=args.out,
@@ -165,6 +172,12 @@ def add_train_reader(p: argparse.ArgumentParser) -> None:
         "--hard-negatives",
         type=float,
         help="hard negatives per question, half its own paragraph with the answer's sentences cut out, half another paragraph of its article (default 0; with --resume 0.4)",
+    )
+    p.add_argument(
+        "--swapped-negatives",
+        type=float,
+        help="with --resume, for a new run: per question, the chance of the question with a name, year or number swapped for one "
+        "its paragraph lacks, against that paragraph (default 0)",
     )
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--limit", type=int, default=None, help="train on N random questions (smoke run)")

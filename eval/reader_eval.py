@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from rag.reader.calibrate import Scored
+from rag.reader.calibrate import Scored, unanswerable_declined_at
 from rag.reader.model import Reader
 from rag.reader.squad import SquadQuestion, best_over_golds, exact_match, f1_score, split_by_article
 
@@ -61,6 +61,8 @@ class ReaderScore:
     answerable_declined: float | None  # share of answerable questions declined (None when there are none)
     n_unanswerable: int
     unanswerable_declined: float | None  # share of unanswerable questions declined (None when there are none)
+    # the same at the threshold that declines 10 % of the answerable ones, whatever the calibration
+    unanswerable_declined_at_10_answerable: float | None
     ms_per_question: float
     predictions: dict[str, str] = field(default_factory=dict, repr=False)  # id -> answer ("" when declined)
     scored: list[Scored] = field(default_factory=list, repr=False)  # margins, for the calibration trade-off
@@ -117,6 +119,7 @@ def score_reader(reader: Reader, questions: list[SquadQuestion], progress: bool 
         answerable_declined=share(declined[True], count[True]),
         n_unanswerable=count[False],
         unanswerable_declined=share(declined[False], count[False]),
+        unanswerable_declined_at_10_answerable=unanswerable_declined_at(scored),
         ms_per_question=round(1000 * elapsed / n, 2),
         predictions=predictions,
         scored=scored,

@@ -133,6 +133,20 @@ def tradeoff(calibration: Calibration, scored: list[Scored], thresholds: np.ndar
     return rows
 
 
+def unanswerable_declined_at(scored: list[Scored], answerable_declined: float = 0.10) -> float | None:
+    """The share (%) of unanswerable pairs declined by the threshold that declines at most `answerable_declined`
+    of the answerable ones. One point of the trade-off curve, read off the margins: it does not depend on a
+    calibration, so two readers' null options compare before either is calibrated (issue 21's target is
+    70 % at 10 %). None when the pairs are all of one kind."""
+    margins = np.array([s.margin for s in scored])
+    answerable = np.array([s.answerable for s in scored], dtype=bool)
+    if answerable.all() or not answerable.any():
+        return None
+    ordered = np.sort(margins[answerable])
+    cut = ordered[int(answerable_declined * len(ordered))]  # fewer than that many answerable margins lie below it
+    return round(100 * float((margins[~answerable] < cut).mean()), 2)
+
+
 def write_calibration(model_dir: Path, calibration: Calibration) -> Path:
     path = model_dir / CALIBRATION_FILE
     path.write_text(json.dumps(asdict(calibration), indent=2) + "\n")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,10 +45,11 @@ class NegativeMix:
     easy: float = 0.3  # another article's paragraph: off topic, the kind the shipped reader learned from
     cut_out: float = 0.25  # its own paragraph minus every sentence that holds the answer
     same_article: float = 0.25  # another paragraph of its own article that does not hold the answer
+    swapped: float = 0.0  # the question with a name, year or number swapped for one its paragraph lacks (`swapped_question`)
 
     @property
     def pairs_per_question(self) -> float:
-        return 1 + self.easy + self.cut_out + self.same_article
+        return 1 + self.easy + self.cut_out + self.same_article + self.swapped
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,56 @@ def same_article_paragraph(q: SquadQuestion, contexts: list[str], rng: random.Ra
     return rng.choice(others) if others else None
 
 
+# what a question is anchored to its paragraph by: years, other numbers, and runs of capitalised words
+_ANCHOR_KINDS = {
+    "year": re.compile(r"\b1[0-9]{3}\b|\b20[0-9]{2}\b"),
+    "number": re.compile(r"\b(?!1[0-9]{3}\b|20[0-9]{2}\b)[0-9][0-9,.]*[0-9]\b|\b[0-9]\b"),
+    "name": re.compile(r"\b[A-Z][\w-]+(?: (?:of |the |de |van |von )?[A-Z][\w-]+)*"),
+}
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“(]\s*)$")
+# capitalised at the start of a sentence, not names: dropped from the front of a run ("In Alaska" -> "Alaska")
+_NOT_NAMES = frozenset(
+    "A An The In On At By For From To Of As With After Before During Since Under Over Between What Which Who Whom Whose "
+    "When Where Why How This That These Those It Its His Her Their Our Many Some Most Other And But Or Is Was Were Did Does Do".split()
+)
+
+
+def _anchors(text: str, kind: str) -> list[str]:
+    """A one-word name that starts a sentence is left out: "What", "Although" and "Teletype" are capitalised there
+    whatever they are."""
+    found = []
+    for m in _ANCHOR_KINDS[kind].finditer(text):
+        words = m.group().split(" ")
+        if kind == "name":
+            lead = 0
+            while lead < len(words) and words[lead] in _NOT_NAMES:
+                lead += 1
+            words = words[lead:]
+            if not words or (lead == 0 and len(words) == 1 and _SENTENCE_START.search(text[: m.start()])):
+                continue
+        found.append(" ".join(words))
+    return found
+
+
+def swapped_question(q: SquadQuestion, contexts: list[str], rng: random.Random) -> str | None:
+    """The question with one of its names, years or numbers that its paragraph contains swapped for one of
+    the same kind that only another paragraph of its article contains: still on topic, no longer answerable
+    from its own paragraph. It is the commonest way SQuAD 2.0's writers made a question look answerable
+    ("entity swap"), which cut-out paragraphs do not teach: there the question is intact and the paragraph
+    changes; here the paragraph is intact and the question asks for something it does not say."""
+    others = [c for c in contexts if c != q.context]
+    options = []
+    for kind in _ANCHOR_KINDS:
+        mine = sorted({a for a in _anchors(q.question, kind) if a in q.context})
+        theirs = sorted({a for c in others for a in _anchors(c, kind) if a not in q.context and a.lower() not in q.question.lower()})
+        # a name for a name of as many words: "Kanye" becomes another one-word name, not "Institute of Education"
+        options += [(a, b) for a in mine for b in theirs if kind != "name" or a.count(" ") == b.count(" ")]
+    if not options:
+        return None
+    old, new = rng.choice(options)
+    return re.sub(rf"\b{re.escape(old)}\b", lambda _: new, q.question, count=1)  # "Alaska", not the start of "Alaskan"
+
+
 def pairs_for(data: TrainingSet, position: int, mix: NegativeMix, seed: int) -> list[Pair]:
     """The question at `position` with its answer, and the negatives drawn for it: the same for a
     given seed and position whichever slice reaches it."""
@@ -109,4 +161,6 @@ def pairs_for(data: TrainingSet, position: int, mix: NegativeMix, seed: int) -> 
         pairs.append((q.question, cut, None, None))
     if rng.random() < mix.same_article and (same := same_article_paragraph(q, data.contexts_by_title[q.title], rng)) is not None:
         pairs.append((q.question, same, None, None))
+    if rng.random() < mix.swapped and (swapped := swapped_question(q, data.contexts_by_title[q.title], rng)) is not None:
+        pairs.append((swapped, q.context, None, None))  # drawn last: a run without it draws every other negative alike
     return pairs

@@ -55,12 +55,16 @@ def test_eval_reader_scores_a_known_file_exactly(tmp_path, reader, dev_questions
     foreign = dev_questions[6:8]
     unanswerable = [(q.question, sample[0].context, []) for q in foreign]
     cal = reader.calibration
-    declined = [cal.confidence(p.margin) < cal.threshold for p in reader.predict([(q, c) for q, c, _ in unanswerable])]
+    foreign_margins = [p.margin for p in reader.predict([(q, c) for q, c, _ in unanswerable])]
+    declined = [cal.confidence(m) < cal.threshold for m in foreign_margins]
     mixed = _squad_file(tmp_path / "mixed.json", rows[:2] + unanswerable)
     result = json.loads(eval_reader(str(mixed), "--json").stdout)
     assert result["n_unanswerable"] == 2
     assert result["exact_match"] == pytest.approx(100 * (1 + 0 + sum(declined)) / 4, abs=0.01)
     assert result["unanswerable_declined"] == pytest.approx(100 * sum(declined) / 2, abs=0.01)
+    # whatever the calibration: the threshold that declines no more than 10 % of two answerable pairs is their lowest margin
+    lowest = min(p.margin for p in preds[:2])
+    assert result["unanswerable_declined_at_10_answerable"] == pytest.approx(100 * sum(m < lowest for m in foreign_margins) / 2, abs=0.01)
 
 
 def test_eval_reader_reads_every_layout_and_samples_reproducibly(tmp_path):

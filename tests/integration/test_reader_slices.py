@@ -175,6 +175,38 @@ def test_order_and_negatives_depend_only_on_seed_and_position(tiny):
     assert hard >= 0.6 * len(data.order)
 
 
+def test_a_swapped_question_asks_its_own_paragraph_for_what_it_does_not_say(tiny):
+    data = load_training_set(tiny / "squad.json", None, FLAGS, seed=13)
+    plain, with_swaps = NegativeMix(), NegativeMix(swapped=1.0)
+    swapped = 0
+    for i, q in enumerate(data.order):
+        pairs = pairs_for(data, i, with_swaps, seed=13)
+        assert pairs[: len(pairs_for(data, i, plain, seed=13))] == pairs_for(data, i, plain, seed=13)  # drawn last
+        for question, context, start, answer in pairs[1:]:
+            if question == q.question:
+                continue
+            swapped += 1
+            assert context == q.context and start is None and answer is None
+            kept, before, after = _one_change(q.question, question)
+            assert kept and before in q.context and after not in q.context
+    assert swapped >= 0.3 * len(data.order)
+
+
+def _one_change(old: str, new: str) -> tuple[bool, str, str]:
+    """Whether `new` is `old` with one stretch of whole words replaced, and that stretch before and after."""
+    head = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    tail = next((i for i, (a, b) in enumerate(zip(reversed(old), reversed(new))) if a != b), 0)
+    while head > 0 and old[head - 1].isalnum():  # "Alaska" -> "Canada" shares an "a" at the end, not a word
+        head -= 1
+    while tail > 0 and old[len(old) - tail].isalnum():
+        tail -= 1
+    return (
+        old[:head] + old[len(old) - tail :] == new[:head] + new[len(new) - tail :],
+        old[head : len(old) - tail],
+        new[head : len(new) - tail],
+    )
+
+
 def test_the_command_runs_a_slice_and_refuses_one_without_a_budget(tiny, tmp_path, capsys):
     from cli.main import main
 
@@ -184,4 +216,4 @@ def test_the_command_runs_a_slice_and_refuses_one_without_a_budget(tiny, tmp_pat
     assert not (tmp_path / "run").exists()
     assert main([*common, "--questions", "10", "--heldout-questions", "5"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["cursor"] == 10 and report["recipe"]["negatives"] == {"easy": 0.3, "cut_out": 0.2, "same_article": 0.2}
+    assert report["cursor"] == 10 and report["recipe"]["negatives"] == {"easy": 0.3, "cut_out": 0.2, "same_article": 0.2, "swapped": 0.0}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from eval.calibration_compare import quality
-from rag.reader.calibrate import Scored, fit
+from rag.reader.calibrate import Scored, fit, unanswerable_declined_at
 from rag.reader.model import Calibration
 
 # margins: answerable pairs read well sit high, unanswerable ones low, one wrong span in between
@@ -31,3 +31,11 @@ def test_a_confident_wrong_calibration_has_the_larger_error() -> None:
     overconfident = Calibration(slope=1.0, intercept=10.0, threshold=0.5)  # every pair near 1, two of five right
     assert quality(overconfident, PAIRS)["ece"] > quality(fitted, PAIRS)["ece"]
     assert quality(overconfident, PAIRS)["brier"] > quality(fitted, PAIRS)["brier"]
+
+
+def test_the_trade_off_point_reads_the_margins_not_the_calibration() -> None:
+    # ten answerable margins 0..9: the threshold that declines one of them (10 %) sits at 1
+    pairs = [Scored(float(m), True, 1.0) for m in range(10)] + [Scored(m, False, 0.0) for m in (-3.0, 0.5, 0.9, 2.0, 8.0)]
+    assert unanswerable_declined_at(pairs) == 60.0  # -3, 0.5 and 0.9 lie below 1
+    assert unanswerable_declined_at(pairs, answerable_declined=0.0) == 20.0  # below 0: only -3
+    assert unanswerable_declined_at(pairs[:10]) is None
