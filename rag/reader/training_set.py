@@ -144,7 +144,8 @@ def swapped_question(q: SquadQuestion, contexts: list[str], rng: random.Random) 
     if not options:
         return None
     old, new = rng.choice(options)
-    return re.sub(rf"\b{re.escape(old)}\b", lambda _: new, q.question, count=1)  # "Alaska", not the start of "Alaskan"
+    swapped = re.sub(rf"\b{re.escape(old)}\b", lambda _: new, q.question, count=1)  # "Alaska", not the start of "Alaskan"
+    return swapped if swapped != q.question else None  # never the answerable question labelled unanswerable
 
 
 def pairs_for(data: TrainingSet, position: int, mix: NegativeMix, seed: int) -> list[Pair]:
