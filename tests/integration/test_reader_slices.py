@@ -56,12 +56,14 @@ def _slice(tiny, run_dir, questions: int, **changes) -> dict:
     return train_slice(SliceConfig(run_dir=run_dir, recipe=_recipe(tiny, **changes), questions=questions, heldout_questions=12))
 
 
-def test_resume_continues_where_it_stopped_and_counts_on(tiny, tmp_path):
+def test_resume_continues_where_it_stopped_and_counts_on(tiny, tmp_path, caplog):
     first = _slice(tiny, tmp_path / "sliced", 20)
     assert (first["cursor"], first["questions_seen"]) == (20, 20)
     assert [s["slice"] for s in first["slices"]] == [0, 1]  # slice 0: the start model's held-out score
     # a later slice takes the run's recipe from its checkpoint, whatever it is given
-    second = _slice(tiny, tmp_path / "sliced", 20, seed=99, lr=1.0)
+    with caplog.at_level("WARNING", logger="rag.reader.train"):
+        second = _slice(tiny, tmp_path / "sliced", 20, seed=99, lr=1.0)
+    assert "not applied from this command line: seed, lr" in caplog.text  # and the user is told so
     assert (second["cursor"], second["questions_seen"]) == (40, 40)
     assert second["windows_seen"] == sum(s["windows"] for s in second["slices"]) > 40
     assert second["steps"] == sum(s["steps"] for s in second["slices"])
