@@ -465,7 +465,8 @@ def train_slice(cfg: SliceConfig) -> dict:
     resumed = (run_dir / CHECKPOINT_FILE).exists()
     state = torch.load(run_dir / CHECKPOINT_FILE) if resumed else None
     recipe = _recipe_from_dict(state["recipe"]) if state else cfg.recipe
-    if changed := [k for k, v in _recipe_to_dict(cfg.recipe).items() if v != _recipe_to_dict(recipe)[k]]:
+    given, fixed = _recipe_to_dict(cfg.recipe), _recipe_to_dict(recipe)
+    if changed := [k for k, v in given.items() if v != fixed[k]]:
         log.warning("the run's recipe was fixed by its first slice; not applied from this command line: %s", ", ".join(changed))
     data = load_training_set(recipe.squad_path, recipe.tydi_path, recipe.flags_path, recipe.seed)
     model = run_model(run_dir) if state else _start_run(run_dir, recipe)

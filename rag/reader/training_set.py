@@ -138,6 +138,8 @@ def swapped_question(q: SquadQuestion, contexts: list[str], rng: random.Random) 
     options = []
     for kind in _ANCHOR_KINDS:
         mine = sorted({a for a in _anchors(q.question, kind) if a in q.context})
+        if not mine:  # nothing of this kind to swap: no need to read the other paragraphs for it
+            continue
         theirs = sorted({a for c in others for a in _anchors(c, kind) if a not in q.context and a.lower() not in q.question.lower()})
         # a name for a name of as many words: "Kanye" becomes another one-word name, not "Institute of Education"
         options += [(a, b) for a in mine for b in theirs if kind != "name" or a.count(" ") == b.count(" ")]
